@@ -1,0 +1,9 @@
+/** Every `sextant` subcommand, in the order `sextant help` lists them. */
+
+import { catalogCommand } from './cmd-catalog.ts';
+import { demoCommand } from './cmd-demo.ts';
+import { schemaCommand } from './cmd-schema.ts';
+import { validateCommand } from './cmd-validate.ts';
+import type { Command } from './io.ts';
+
+export const COMMANDS: readonly Command[] = [demoCommand, validateCommand, catalogCommand, schemaCommand];

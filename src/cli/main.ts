@@ -1,0 +1,95 @@
+/** The `sextant` command line: dispatch, help, and the one place where errors become exit codes. */
+
+import { createInterface } from 'node:readline/promises';
+import { toError } from '../util/index.ts';
+import { COMMANDS } from './commands.ts';
+import { type Command, EXIT, type Io, UsageError } from './io.ts';
+
+/** Runs `sextant` with arguments; returns the exit code. Used by tests in-process. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    const topic = first === 'help' ? rest.join(' ') : '';
+    const command = topic ? findCommand(topic.split(' ')) : undefined;
+    io.stdout(command ? `${command.command.usage}\n` : overview());
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (first === '--version' || first === 'version') {
+    io.stdout(`sextant ${await version()}\n`);
+    return EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    io.stderr(`sextant: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${overview()}`);
+    return EXIT.usage;
+  }
+  const args = argv.slice(found.words);
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`${found.command.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await found.command.run(args, io);
+  } catch (thrown) {
+    if (thrown instanceof UsageError) {
+      io.stderr(`sextant ${found.command.name}: ${thrown.message}\n\nusage: ${found.command.usage}\n`);
+      return EXIT.usage;
+    }
+    const error = toError(thrown);
+    io.stderr(`sextant ${found.command.name}: ${error.message}\n`);
+    if (io.env['SEXTANT_DEBUG']) io.stderr(`${error.stack ?? ''}\n`);
+    return EXIT.invalid;
+  }
+}
+
+function findCommand(argv: string[]): { command: Command; words: number } | undefined {
+  const two = argv.slice(0, 2).join(' ');
+  const byTwo = COMMANDS.find((command) => command.name === two);
+  if (byTwo) return { command: byTwo, words: 2 };
+  const byOne = COMMANDS.find((command) => command.name === argv[0]);
+  return byOne ? { command: byOne, words: 1 } : undefined;
+}
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return `sextant: SLOs, error budgets and burn-rate alerts from one YAML file per service.
+
+usage: sextant <command> [options]   (sextant help <command> for details)
+
+${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+`;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The process's own streams and environment. */
+export function processIo(): Io {
+  const io: Io = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+  if (process.stdin.isTTY) {
+    io.prompt = async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    };
+  }
+  return io;
+}
+
+if (import.meta.main) {
+  const code = await runCli(process.argv.slice(2), processIo());
+  process.exitCode = code;
+}

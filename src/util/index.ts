@@ -1,0 +1,32 @@
+/** Small helpers shared by every layer. No I/O. */
+
+/** `T` with the properties that may be undefined made optional and undefined removed. */
+export type Compact<T> = {
+  [K in keyof T as undefined extends T[K] ? never : K]: T[K];
+} & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
+
+/**
+ * Drops properties whose value is undefined, so values parsed by zod (`x?: T | undefined`)
+ * fit types written for `exactOptionalPropertyTypes` (`x?: T`).
+ * @example compact({ a: 1, b: undefined }) // { a: 1 }
+ */
+export function compact<T extends object>(value: T): Compact<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (entry !== undefined) out[key] = entry;
+  }
+  return out as Compact<T>;
+}
+
+/** Normalises anything thrown into an Error with a readable message. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === 'string') return new Error(thrown);
+  try {
+    return new Error(JSON.stringify(thrown));
+  } catch {
+    return new Error(String(thrown));
+  }
+}
