@@ -17,6 +17,13 @@ export const catalogCommand: Command = {
   usage,
   async run(args, io) {
     const [action, ...rest] = args;
+    if (action === undefined || !['list', 'show', 'graph'].includes(action)) {
+      throw new UsageError(
+        action === undefined || action.startsWith('-')
+          ? 'catalog needs an action first: list, show or graph'
+          : `unknown action "${action}": use list, show or graph`,
+      );
+    }
     const { values, positionals } = parseFlags(rest, {
       catalog: { type: 'string', multiple: true },
       format: { type: 'string' },
