@@ -37,7 +37,7 @@ export interface AlertInstance {
 export interface AlertState {
   /** The last evaluation applied; null before the first. */
   evaluatedAtMs: number | null;
-  alerts: AlertInstance[];
+  alerts: readonly AlertInstance[];
 }
 
 /** A change of phase, for notification and the incident timeline. */
@@ -50,7 +50,10 @@ export interface AlertTransition {
 }
 
 /** The state before any evaluation. */
-export const INITIAL_ALERT_STATE: AlertState = Object.freeze({ evaluatedAtMs: null, alerts: [] });
+export const INITIAL_ALERT_STATE: AlertState = Object.freeze({
+  evaluatedAtMs: null,
+  alerts: Object.freeze([]) as unknown as AlertInstance[],
+});
 
 /** New state and transitions after evaluating `conditions` at `atMs`. */
 export interface AlertStep {

@@ -4,6 +4,7 @@
  */
 import type { CountSeries } from './counts.ts';
 import { type MinuteRange, overlapMinutes, sumExcluding } from './maintenance.ts';
+import { PrefixSeries } from './prefix-series.ts';
 
 /** A budget and its use, in the unit of the method (events or minutes) and as ratios. */
 export interface BudgetAmount {
@@ -62,44 +63,76 @@ export function summarizeSlices(
   sliceTargetRatio: number,
   emptySlice: 'good' | 'bad',
 ): SliceSummary {
-  const summary: SliceSummary = {
-    sliceMinutes,
-    slices: 0,
-    goodSlices: 0,
-    badSlices: 0,
-    emptySlices: 0,
-    goodMinutes: 0,
-    badMinutes: 0,
-    meanRatio: null,
-  };
+  let slices = 0;
+  let goodSlices = 0;
+  let badSlices = 0;
+  let emptySlices = 0;
+  let goodMinutes = 0;
+  let badMinutes = 0;
   let ratioSum = 0;
   let trafficSlices = 0;
+  const emptyIsGood = emptySlice === 'good';
+  // Hot loop (a 28d window of 1-minute slices is 40,320 slices): read prefix arrays directly
+  // when possible, and take the exclusion path only for slices that touch maintenance.
+  const prefix = series instanceof PrefixSeries ? series : null;
+  const pg = prefix === null ? null : prefix.prefixGood;
+  const pt = prefix === null ? null : prefix.prefixTotal;
+  const base = prefix === null ? 0 : prefix.startMinute;
+  const last = pg === null ? 0 : pg.length - 1;
+  let next = 0; // first excluded range that ends after the current slice start
   for (let start = fromMinute; start < toMinute; start += sliceMinutes) {
-    const end = Math.min(start + sliceMinutes, toMinute);
-    const minutes = excluded.length === 0 ? end - start : end - start - overlapMinutes(excluded, start, end);
-    if (minutes <= 0) continue;
-    summary.slices++;
-    const s = sumExcluding(series, start, end, excluded);
+    const end = start + sliceMinutes < toMinute ? start + sliceMinutes : toMinute;
+    while (next < excluded.length && excluded[next]!.toMinute <= start) next++;
+    let minutes = end - start;
+    let sliceGood: number;
+    let sliceTotal: number;
+    if (next < excluded.length && excluded[next]!.fromMinute < end) {
+      minutes -= overlapMinutes(excluded, start, end);
+      if (minutes <= 0) continue;
+      const cut = sumExcluding(series, start, end, excluded);
+      sliceGood = cut.good;
+      sliceTotal = cut.total;
+    } else if (pg !== null && pt !== null) {
+      let a = start - base;
+      let b = end - base;
+      a = a < 0 ? 0 : a > last ? last : a;
+      b = b < 0 ? 0 : b > last ? last : b;
+      sliceGood = pg[b]! - pg[a]!;
+      sliceTotal = pt[b]! - pt[a]!;
+    } else {
+      const whole = series.sum(start, end);
+      sliceGood = whole.good;
+      sliceTotal = whole.total;
+    }
+    slices++;
     let good: boolean;
-    if (s.total > 0) {
-      const ratio = Math.min(1, s.good / s.total);
+    if (sliceTotal > 0) {
+      const ratio = sliceGood < sliceTotal ? sliceGood / sliceTotal : 1;
       ratioSum += ratio;
       trafficSlices++;
       good = ratio >= sliceTargetRatio;
     } else {
-      summary.emptySlices++;
-      good = emptySlice === 'good';
+      emptySlices++;
+      good = emptyIsGood;
     }
     if (good) {
-      summary.goodSlices++;
-      summary.goodMinutes += minutes;
+      goodSlices++;
+      goodMinutes += minutes;
     } else {
-      summary.badSlices++;
-      summary.badMinutes += minutes;
+      badSlices++;
+      badMinutes += minutes;
     }
   }
-  summary.meanRatio = trafficSlices > 0 ? ratioSum / trafficSlices : null;
-  return summary;
+  return {
+    sliceMinutes,
+    slices,
+    goodSlices,
+    badSlices,
+    emptySlices,
+    goodMinutes,
+    badMinutes,
+    meanRatio: trafficSlices > 0 ? ratioSum / trafficSlices : null,
+  };
 }
 
 /**

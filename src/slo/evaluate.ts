@@ -21,7 +21,7 @@ import {
   overlapMinutes,
   sumExcluding,
 } from './maintenance.ts';
-import type { Result } from './result.ts';
+import { issue, type Result } from './result.ts';
 import { toMinute } from './time-zone.ts';
 import { alertFactor, type Budgeting, type SloDefinition } from './types.ts';
 import { validateSloDefinition } from './validate.ts';
@@ -129,6 +129,12 @@ export function evaluateSlo(
 ): Result<SloStatus> {
   const valid = validateSloDefinition(definition);
   if (!valid.ok) return valid;
+  if (!Number.isFinite(atMs)) {
+    return {
+      ok: false,
+      issues: [issue('invalid_value', ['atMs'], 'atMs must be a finite epoch millisecond')],
+    };
+  }
   const d = definition;
   const e = errorBudgetRatio(d.objectiveRatio);
   const atMinute = toMinute(atMs);

@@ -58,5 +58,5 @@ export { isValidTimeZone, localDateTime, localToEpochMs, zoneOffsetMs } from './
 export type { AlertTier, Budgeting, MaintenanceWindow, SloDefinition, SloWindow } from './types.ts';
 export { alertFactor, DEFAULT_ALERT_TIERS, DEFAULT_MIN_EVENTS } from './types.ts';
 export { validateSloDefinition } from './validate.ts';
-export type { ResolvedWindow } from './windows.ts';
+export type { CalendarPeriod, ResolvedWindow } from './windows.ts';
 export { calendarPeriod, resolveWindow } from './windows.ts';

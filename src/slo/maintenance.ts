@@ -28,6 +28,31 @@ function parseCronMemo(expression: string): Result<CronSchedule> {
   return parsed;
 }
 
+// Memo of cron starts per zone and week-long block of epoch minutes. Occurrences in a range
+// are the union of those in its blocks, so serving a range from cached blocks is exact and
+// saves the time-zone lookups on every evaluation.
+const BLOCK_MINUTES = 7 * 1440;
+const occurrenceBlocks = new Map<string, readonly number[]>();
+
+function occurrencesMemo(
+  schedule: CronSchedule,
+  timeZone: string,
+  fromMinute: number,
+  toMinute: number,
+  visit: (start: number) => void,
+): void {
+  for (let block = Math.floor(fromMinute / BLOCK_MINUTES); block * BLOCK_MINUTES < toMinute; block++) {
+    const key = timeZone + '|' + schedule.source + '|' + block;
+    let starts = occurrenceBlocks.get(key);
+    if (starts === undefined) {
+      starts = cronOccurrences(schedule, timeZone, block * BLOCK_MINUTES, (block + 1) * BLOCK_MINUTES);
+      if (occurrenceBlocks.size > 5000) occurrenceBlocks.clear();
+      occurrenceBlocks.set(key, starts);
+    }
+    for (const start of starts) if (start >= fromMinute && start < toMinute) visit(start);
+  }
+}
+
 /** Checks one maintenance window; issue paths are relative to the window. */
 export function validateMaintenanceWindow(window: MaintenanceWindow): Issue[] {
   const issues: Issue[] = [];
@@ -94,17 +119,12 @@ export function expandMaintenance(
     }
     const cron = parseCronMemo(w.cron);
     if (!cron.ok) return;
-    for (const start of cronOccurrences(
-      cron.value,
-      w.timeZone,
-      fromMinute - w.durationMinutes + 1,
-      toMinute,
-    )) {
+    occurrencesMemo(cron.value, w.timeZone, fromMinute - w.durationMinutes + 1, toMinute, (start) => {
       ranges.push({
         fromMinute: Math.max(start, fromMinute),
         toMinute: Math.min(start + w.durationMinutes, toMinute),
       });
-    }
+    });
   });
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, value: mergeRanges(ranges) };

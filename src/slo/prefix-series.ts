@@ -73,25 +73,15 @@ export class PrefixSeries implements CountSeries {
       if (total !== 0 || good !== 0) visit(m, good, total);
     }
   }
-
-  /** The cumulative counts before `minute` (clamped to the stored range). */
-  prefixAt(minute: number): CountTotals {
-    const n = this.prefixGood.length - 1;
-    let i = minute - this.startMinute;
-    if (i < 0) i = 0;
-    else if (i > n) i = n;
-    return { good: this.prefixGood[i]!, total: this.prefixTotal[i]! };
-  }
 }
 
 function checkCounts(good: number, total: number, path: (string | number)[], issues: Issue[]): void {
-  if (!Number.isFinite(good) || good < 0) {
-    issues.push(issue('invalid_value', [...path, 'good'], 'good must be a finite number >= 0'));
-  }
-  if (!Number.isFinite(total) || total < 0) {
+  const goodValid = Number.isFinite(good) && good >= 0;
+  const totalValid = Number.isFinite(total) && total >= 0;
+  if (!goodValid) issues.push(issue('invalid_value', [...path, 'good'], 'good must be a finite number >= 0'));
+  if (!totalValid)
     issues.push(issue('invalid_value', [...path, 'total'], 'total must be a finite number >= 0'));
-  }
-  if (good > total) {
+  if (goodValid && totalValid && good > total) {
     issues.push(issue('invalid_value', [...path, 'good'], `good (${good}) exceeds total (${total})`));
   }
 }

@@ -123,12 +123,6 @@ export function localToEpochMs(timeZone: string, localMs: number): number {
   return early;
 }
 
-/** The local calendar date (as local milliseconds of its midnight) containing `epochMs`. */
-export function localMidnightMs(timeZone: string, epochMs: number): number {
-  const l = localDateTime(timeZone, epochMs);
-  return Date.UTC(l.year, l.month - 1, l.day);
-}
-
 /** Epoch minute of an instant, rounding down. */
 export function toMinute(epochMs: number): number {
   return Math.floor(epochMs / MINUTE_MS);

@@ -5,9 +5,18 @@
 import { validateMaintenanceWindow } from './maintenance.ts';
 import { type Issue, issue, type Result, withPathPrefix } from './result.ts';
 import { isValidTimeZone } from './time-zone.ts';
-import type { SloDefinition } from './types.ts';
+import type { AlertTier, SloDefinition } from './types.ts';
 
 const RESERVED_ALERT_NAMES = ['budget-exhausted', 'traffic-cessation'];
+
+function tierPath(index: number, field: string): (string | number)[] {
+  return ['alerting', 'tiers', index, field];
+}
+
+function firstTierNamed(tiers: readonly AlertTier[], name: string): number {
+  for (let i = 0; i < tiers.length; i++) if (tiers[i]!.name === name) return i;
+  return -1;
+}
 
 function positiveInteger(value: number): boolean {
   return Number.isSafeInteger(value) && value > 0;
@@ -70,38 +79,41 @@ export function validateSloDefinition(definition: SloDefinition): Result<SloDefi
       issue('invalid_value', ['alerting', 'wilsonConfidence'], 'wilsonConfidence must be in (0, 1)'),
     );
   }
-  const seen = new Set<string>();
-  a.tiers.forEach((t, i) => {
-    const path = ['alerting', 'tiers', i];
+  // Plain loops without per-tier allocations: this runs on every evaluation.
+  const tiers = a.tiers;
+  for (let i = 0; i < tiers.length; i++) {
+    const t = tiers[i]!;
     if (typeof t.name !== 'string' || t.name === '') {
-      issues.push(issue('invalid_value', [...path, 'name'], 'name must not be empty'));
-    } else if (seen.has(t.name) || RESERVED_ALERT_NAMES.includes(t.name)) {
-      issues.push(issue('duplicate', [...path, 'name'], `alert name '${t.name}' is already used`));
+      issues.push(issue('invalid_value', tierPath(i, 'name'), 'name must not be empty'));
+    } else if (RESERVED_ALERT_NAMES.includes(t.name) || firstTierNamed(tiers, t.name) !== i) {
+      issues.push(issue('duplicate', tierPath(i, 'name'), `alert name '${t.name}' is already used`));
     }
-    seen.add(t.name);
     if (t.severity !== 'page' && t.severity !== 'ticket') {
-      issues.push(issue('invalid_value', [...path, 'severity'], "severity must be 'page' or 'ticket'"));
+      issues.push(issue('invalid_value', tierPath(i, 'severity'), "severity must be 'page' or 'ticket'"));
     }
     if (!(t.budgetShare > 0 && t.budgetShare <= 1)) {
-      issues.push(issue('invalid_value', [...path, 'budgetShare'], 'budgetShare must be in (0, 1]'));
+      issues.push(issue('invalid_value', tierPath(i, 'budgetShare'), 'budgetShare must be in (0, 1]'));
     }
     if (!positiveInteger(t.longMinutes)) {
-      issues.push(issue('invalid_value', [...path, 'longMinutes'], 'longMinutes must be a positive integer'));
+      issues.push(
+        issue('invalid_value', tierPath(i, 'longMinutes'), 'longMinutes must be a positive integer'),
+      );
     }
     if (!positiveInteger(t.shortMinutes)) {
       issues.push(
-        issue('invalid_value', [...path, 'shortMinutes'], 'shortMinutes must be a positive integer'),
+        issue('invalid_value', tierPath(i, 'shortMinutes'), 'shortMinutes must be a positive integer'),
       );
     }
     if (!(Number.isSafeInteger(t.forMinutes) && t.forMinutes >= 0)) {
-      issues.push(issue('invalid_value', [...path, 'forMinutes'], 'forMinutes must be an integer >= 0'));
+      issues.push(issue('invalid_value', tierPath(i, 'forMinutes'), 'forMinutes must be an integer >= 0'));
     }
     if (t.factor !== undefined && !(t.factor > 0 && Number.isFinite(t.factor))) {
-      issues.push(issue('invalid_value', [...path, 'factor'], 'factor must be a finite number > 0'));
+      issues.push(issue('invalid_value', tierPath(i, 'factor'), 'factor must be a finite number > 0'));
     }
-  });
-  d.maintenance.forEach((m, i) => {
-    issues.push(...withPathPrefix(validateMaintenanceWindow(m), ['maintenance', i]));
-  });
+  }
+  for (let i = 0; i < d.maintenance.length; i++) {
+    const problems = validateMaintenanceWindow(d.maintenance[i]!);
+    if (problems.length > 0) issues.push(...withPathPrefix(problems, ['maintenance', i]));
+  }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: definition };
 }

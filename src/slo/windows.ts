@@ -17,17 +17,18 @@ export interface ResolvedWindow {
   periodToMinute: number;
 }
 
-interface Period {
-  startMs: number;
-  endMs: number;
+/** A calendar period as instants: `[startMs, endMs)`. */
+export interface CalendarPeriod {
+  readonly startMs: number;
+  readonly endMs: number;
 }
 
 // Memo of the last calendar period per zone and unit: the period containing an instant is
 // unique, so reusing it when `atMs` falls inside is invisible to callers.
-const lastPeriods = new Map<string, Period>();
+const lastPeriods = new Map<string, CalendarPeriod>();
 
 /** The calendar month or quarter containing `atMs`, from local midnight of its first day. */
-export function calendarPeriod(unit: 'month' | 'quarter', timeZone: string, atMs: number): Period {
+export function calendarPeriod(unit: 'month' | 'quarter', timeZone: string, atMs: number): CalendarPeriod {
   const key = unit + '|' + timeZone;
   const memo = lastPeriods.get(key);
   if (memo !== undefined && atMs >= memo.startMs && atMs < memo.endMs) return memo;
@@ -37,7 +38,7 @@ export function calendarPeriod(unit: 'month' | 'quarter', timeZone: string, atMs
   // Date.UTC normalises month 13 to January of the next year.
   const startMs = localToEpochMs(timeZone, Date.UTC(local.year, firstMonth - 1, 1));
   const endMs = localToEpochMs(timeZone, Date.UTC(local.year, firstMonth - 1 + length, 1));
-  const period = { startMs, endMs };
+  const period: CalendarPeriod = Object.freeze({ startMs, endMs });
   if (lastPeriods.size > 1000) lastPeriods.clear();
   lastPeriods.set(key, period);
   return period;
