@@ -194,7 +194,8 @@ export const alertingSchema = z.strictObject({
     description: 'A tier fires only when its long window holds at least this many events. Default 3600.',
   }),
   wilsonConfidence: z.number().optional().meta({
-    description: 'Use the Wilson score upper bound of the error ratio at this confidence (e.g. 0.95).',
+    description:
+      'Gate tiers on the Wilson score lower bound of the error ratio at this confidence (e.g. 0.95).',
   }),
   budgetExhausted: z
     .boolean()

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { burnRate, confidenceZ, errorBudgetRatio, normalQuantile, wilsonUpperBound } from './burn-rate.ts';
+import {
+  burnRate,
+  confidenceZ,
+  errorBudgetRatio,
+  normalQuantile,
+  wilsonLowerBound,
+  wilsonUpperBound,
+} from './burn-rate.ts';
 import { assertClose } from './test-support.ts';
 
 describe('error budget ratio', () => {
@@ -47,6 +54,8 @@ describe('Wilson score bound', () => {
   test('5 failures in 10 has a 95% upper bound of 0.7634', () => {
     // Textbook Wilson interval for 5/10 at 95%: [0.2366, 0.7634].
     assertClose(wilsonUpperBound(5, 10, confidenceZ(0.95)), 0.7634, 1e-3);
+    assertClose(wilsonLowerBound(5, 10, confidenceZ(0.95)), 0.2366, 1e-3);
+    assert.equal(wilsonLowerBound(0, 10, confidenceZ(0.95)), 0);
   });
 
   test('the bound tightens towards the observed ratio as traffic grows', () => {

@@ -60,6 +60,22 @@ export function confidenceZ(confidence: number): number {
 }
 
 /**
+ * Lower end of the Wilson score interval for the error ratio `bad / total`: the error
+ * ratio we are confident (at the given two-sided level) the service is at least failing
+ * at. Gating alerts on it keeps a handful of failures in a small sample from paging, which
+ * is the point of the option (issue 4: "optionally the Wilson score lower bound"). 0 when
+ * there is no traffic.
+ */
+export function wilsonLowerBound(bad: number, total: number, z: number): number {
+  if (!(total > 0)) return 0;
+  const p = Math.min(1, Math.max(0, bad / total));
+  const z2 = z * z;
+  const centre = p + z2 / (2 * total);
+  const spread = z * Math.sqrt((p * (1 - p)) / total + z2 / (4 * total * total));
+  return Math.max(0, (centre - spread) / (1 + z2 / total));
+}
+
+/**
  * Upper end of the Wilson score interval for the error ratio `bad / total` (Wilson 1927),
  * at the `z` of a two-sided confidence level. 0 when there is no traffic.
  */

@@ -124,10 +124,10 @@ describe('evaluateSlo: occurrences', () => {
     assert.equal(tier(unwrap(evaluateSlo(ungatedDef, series, AT_MS)), 'page-1h').conditionMet, true);
   });
 
-  test('with Wilson gating, 12 failures in 100 requests page at 99% although the observed burn is 12', () => {
-    // Observed: 0.12 / 0.01 = 12 < 14.4. Wilson 95% upper bound of 12/100 (hand):
-    // (0.12 + 1.96^2/200 + 1.96 * sqrt(0.12*0.88/100 + 1.96^2/40000)) / (1 + 1.96^2/100) = 0.1981,
-    // a gating burn of 19.81 > 14.4.
+  test('with Wilson gating, 20 failures in 100 requests do not page at 99% but 200 in 1,000 do', () => {
+    // Observed burn 0.2 / 0.01 = 20 > 14.4 in both cases. Wilson 95% lower bound (z = 1.96), by hand:
+    // n = 100:  (0.2 + 3.8416/200 - 1.96 * sqrt(0.0016 + 3.8416/40000)) / (1 + 3.8416/100) = 0.13337 -> 13.34 < 14.4
+    // n = 1000: (0.2 + 3.8416/2000 - 1.96 * sqrt(0.00016 + 3.8416/4e6)) / (1 + 3.8416/1000) = 0.17638 -> 17.64 > 14.4
     const oneTier: AlertTier = {
       name: 'page-1h',
       severity: 'page',
@@ -138,11 +138,17 @@ describe('evaluateSlo: occurrences', () => {
     };
     const def = definition({ objectiveRatio: 0.99, window: { kind: 'rolling', minutes: D30 } });
     def.alerting = { ...def.alerting, tiers: [oneTier], minEvents: 0, wilsonConfidence: 0.95 };
-    const s = unwrap(evaluateSlo(def, seriesOf([{ minute: A - 1, good: 88, total: 100 }]), AT_MS));
-    const page = tier(s, 'page-1h');
-    assertClose(page.long.burnRate, 12);
-    assertClose(page.long.gatingBurnRate, 19.81, 1e-3);
-    assert.equal(page.conditionMet, true);
+    const small = tier(
+      unwrap(evaluateSlo(def, seriesOf([{ minute: A - 1, good: 80, total: 100 }]), AT_MS)),
+      'page-1h',
+    );
+    assertClose(small.long.burnRate, 20);
+    assertClose(small.long.gatingBurnRate, 13.337, 1e-3);
+    assert.equal(small.conditionMet, false);
+    const s = unwrap(evaluateSlo(def, seriesOf([{ minute: A - 1, good: 800, total: 1000 }]), AT_MS));
+    const large = tier(s, 'page-1h');
+    assertClose(large.long.gatingBurnRate, 17.638, 1e-3);
+    assert.equal(large.conditionMet, true);
     assert.deepEqual(
       s.alerts.transitions.filter((t) => t.name === 'page-1h').map((t) => t.to),
       ['firing'],

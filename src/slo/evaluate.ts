@@ -12,7 +12,7 @@ import {
   summarizeSlices,
   timeslicesBudget,
 } from './budget.ts';
-import { burnRate, confidenceZ, errorBudgetRatio, wilsonUpperBound } from './burn-rate.ts';
+import { burnRate, confidenceZ, errorBudgetRatio, wilsonLowerBound } from './burn-rate.ts';
 import type { CountSeries } from './counts.ts';
 import {
   clipRanges,
@@ -232,8 +232,10 @@ export function evaluateSlo(
     const s = sumExcluding(series, atMinute - minutes, atMinute, excluded);
     const wBad = s.total > s.good ? s.total - s.good : 0;
     const observed = burnRate(wBad, s.total, e);
-    // Without bad events nothing burns, whatever the bound says about small samples.
-    const gating = z === 0 || wBad === 0 ? observed : wilsonUpperBound(wBad, s.total, z) / e;
+    // The lower bound: page only when confident the error ratio is above the threshold
+    // (SLO-MATH.md says upper bound; the issue says lower bound, and only the lower bound
+    // suppresses pages on small samples, which is what the option is for).
+    const gating = z === 0 ? observed : wilsonLowerBound(wBad, s.total, z) / e;
     return { minutes, good: s.good, total: s.total, bad: wBad, burnRate: observed, gatingBurnRate: gating };
   };
 

@@ -20,7 +20,14 @@ export {
   summarizeSlices,
   timeslicesBudget,
 } from './budget.ts';
-export { burnRate, confidenceZ, errorBudgetRatio, normalQuantile, wilsonUpperBound } from './burn-rate.ts';
+export {
+  burnRate,
+  confidenceZ,
+  errorBudgetRatio,
+  normalQuantile,
+  wilsonLowerBound,
+  wilsonUpperBound,
+} from './burn-rate.ts';
 export type {
   AvailabilityReport,
   AvailabilityService,
