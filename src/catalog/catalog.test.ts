@@ -511,3 +511,38 @@ describe('warnings', () => {
     assert.equal(only('team.no-on-call', { 't.yaml': team, 's.yaml': SERVICE }).severity, 'warning');
   });
 });
+
+describe('reported bugs stay fixed', () => {
+  test('a bad latency histogram selector is located at the histogram field', () => {
+    const sli = SERVICE.replace(
+      '    - name: writes\n      kind: events',
+      `    - name: writes\n      kind: events\n    - name: latency\n      kind: latency\n      histogram: 'http_request_duration_seconds{job="api"'\n      satisfiedSeconds: 1`,
+    );
+    const issue = only('selector.invalid', { 't.yaml': TEAM, 's.yaml': sli });
+    assert.deepEqual(issue.path, ['spec', 'slis', 1, 'histogram']);
+    assert.equal(issue.line, 34, 'the line of histogram: in the second document');
+  });
+
+  test('default tiers longer than the SLO window are left out', () => {
+    const slo = build({
+      't.yaml': TEAM,
+      's.yaml': SERVICE.replace('window: 28d', 'window: 1d'),
+    }).catalog.services.get('payments')!.slos[0]!;
+    assert.deepEqual(
+      slo.definition.alerting.tiers.map((t) => t.name),
+      ['page-1h', 'page-6h', 'ticket-1d'],
+    );
+  });
+
+  test('the unknown tenant message reads cleanly', () => {
+    const tenant = 'apiVersion: sextant.dev/v1\nkind: Tenant\nmetadata: {name: gprd-cell-1}\nspec: {}\n';
+    const service = SERVICE.replace(
+      '  tier: critical\n',
+      '  tier: critical\n  instances: {tenants: [gprd-cell-3]}\n',
+    );
+    assert.match(
+      only('ref.unknown-tenant', { 't.yaml': TEAM, 'n.yaml': tenant, 's.yaml': service }).message,
+      /^tenant "gprd-cell-3" matches no Tenant/,
+    );
+  });
+});

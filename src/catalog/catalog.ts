@@ -109,7 +109,7 @@ export function crossCheck(catalog: Catalog): CatalogIssue[] {
               service.source,
               'ref.unknown-tenant',
               ['spec', 'instances', 'tenants', index],
-              `tenant ${pattern.includes('*') ? 'pattern' : ''} "${pattern}" matches no Tenant in the catalog.${didYouMean(pattern, tenants)}`,
+              `${pattern.includes('*') ? 'tenant pattern' : 'tenant'} "${pattern}" matches no Tenant in the catalog.${didYouMean(pattern, tenants)}`,
             ),
           );
         }

@@ -311,7 +311,18 @@ function normalizeSli(
       const out: LatencySli = { ...common, kind: 'latency', satisfiedSeconds: sli.satisfiedSeconds };
       if (sli.toleratedSeconds !== undefined) out.toleratedSeconds = sli.toleratedSeconds;
       if (sli.histogram !== undefined) {
-        const source = normalizeSource({ selector: sli.histogram }, path, report);
+        const parsed = parseSelector(sli.histogram);
+        const source: Source = parsed.ok
+          ? { kind: 'selector', text: sli.histogram, selector: parsed.value }
+          : { kind: 'selector', text: sli.histogram, selector: { matchers: [] } };
+        if (!parsed.ok) {
+          const problem = parsed.issues[0]!;
+          report.error(
+            'selector.invalid',
+            [...path, 'histogram'],
+            `invalid selector at character ${problem.offset + 1}: ${problem.message}`,
+          );
+        }
         if (source.kind === 'selector') {
           const metric = source.selector.metric;
           if (metric?.endsWith('_bucket') || metric?.endsWith('_count')) {
@@ -578,6 +589,9 @@ function normalizeAlerting(
 ): SloDefinition['alerting'] {
   const tiers = new Map<string, AlertTier & { enabled: boolean }>();
   for (const defaultTier of DEFAULT_ALERT_TIERS) {
+    // A default tier that looks back further than the SLO window has nothing to measure
+    // (e.g. ticket-3d on a 1d SLO): it is left out, as docs/manifest.md says.
+    if (defaultTier.longMinutes > periodMinutes) continue;
     // Low-tier services do not page: their page tiers become tickets (see TIERS).
     const severity = tier === 'low' ? 'ticket' : defaultTier.severity;
     tiers.set(defaultTier.name, { ...defaultTier, severity, enabled: true });

@@ -157,7 +157,9 @@ export const windowSchema = z.union([
 ]);
 
 export const budgetingSchema = z.union([
-  z.enum(['occurrences', 'timeslices', 'ratioTimeslices']),
+  z.enum(['occurrences', 'timeslices', 'ratioTimeslices']).meta({
+    description: 'A method name; timeslices also needs a slice target, so write it in the object form.',
+  }),
   z.strictObject({ method: z.literal('occurrences') }),
   z.strictObject({
     method: z.literal('timeslices'),
