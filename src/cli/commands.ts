@@ -2,8 +2,15 @@
 
 import { catalogCommand } from './cmd-catalog.ts';
 import { demoCommand } from './cmd-demo.ts';
+import { initCommand } from './cmd-init.ts';
 import { schemaCommand } from './cmd-schema.ts';
 import { validateCommand } from './cmd-validate.ts';
 import type { Command } from './io.ts';
 
-export const COMMANDS: readonly Command[] = [demoCommand, validateCommand, catalogCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  validateCommand,
+  catalogCommand,
+  initCommand,
+  schemaCommand,
+];
