@@ -4,8 +4,8 @@
  * skipping hidden directories and node_modules).
  */
 
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { buildCatalog, type CatalogBuild, type SourceFile } from '../catalog/index.ts';
 
 /** A path that could not be read, said plainly. */
@@ -84,4 +84,43 @@ function describeFsError(error: unknown): string {
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Writes manifests (e.g. from an importer) under `outDir`, creating directories.
+ * Existing files are left alone unless `overwrite` is set, so a re-import never clobbers
+ * hand edits by accident; they are returned in `skipped`.
+ */
+export async function writeManifestFiles(
+  outDir: string,
+  files: readonly SourceFile[],
+  options: { overwrite?: boolean } = {},
+): Promise<{ written: string[]; skipped: string[] }> {
+  const root = resolve(outDir);
+  const written: string[] = [];
+  const skipped: string[] = [];
+  for (const file of files) {
+    const target = resolve(join(root, file.path));
+    // Paths come from importers, but a writer must never leave its directory.
+    if (target !== root && !target.startsWith(root + sep)) {
+      throw new Error(`refusing to write outside ${root}: ${file.path}`);
+    }
+    if (!options.overwrite && (await exists(target))) {
+      skipped.push(target);
+      continue;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.text, 'utf8');
+    written.push(target);
+  }
+  return { written, skipped };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

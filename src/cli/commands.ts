@@ -2,6 +2,7 @@
 
 import { catalogCommand } from './cmd-catalog.ts';
 import { demoCommand } from './cmd-demo.ts';
+import { importBackstageCommand } from './cmd-import.ts';
 import { initCommand } from './cmd-init.ts';
 import { schemaCommand } from './cmd-schema.ts';
 import { validateCommand } from './cmd-validate.ts';
@@ -12,5 +13,6 @@ export const COMMANDS: readonly Command[] = [
   validateCommand,
   catalogCommand,
   initCommand,
+  importBackstageCommand,
   schemaCommand,
 ];
