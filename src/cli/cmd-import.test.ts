@@ -85,3 +85,35 @@ describe('sextant import backstage', () => {
     assert.equal((await run(['import', 'backstage', join(FIXTURES, 'artists')])).code, 2);
   });
 });
+
+describe('sextant import/export openslo', () => {
+  const OPENSLO = fileURLToPath(new URL('../interop/openslo/fixtures/openslo/', import.meta.url));
+  const FLEET = fileURLToPath(new URL('../../examples/fleet/', import.meta.url));
+
+  test('imports OpenSLO documents into manifests that validate', async () => {
+    const out = join(dir, 'openslo');
+    const result = await run(['import', 'openslo', OPENSLO, '--out', out]);
+    assert.equal(result.code, 0, result.stderr);
+    const validated = await run(['validate', out]);
+    assert.equal(validated.code, 0, validated.stderr);
+  });
+
+  test('the example fleet survives export to OpenSLO and import back', async () => {
+    const exported = join(dir, 'fleet-openslo');
+    const back = join(dir, 'fleet-back');
+    assert.equal((await run(['export', 'openslo', FLEET, '--out', exported])).code, 0);
+    assert.equal((await run(['import', 'openslo', exported, '--out', back])).code, 0);
+    const before = await run(['catalog', 'list', '--catalog', FLEET, '--format', 'json']);
+    const after = await run(['catalog', 'list', '--catalog', back, '--format', 'json']);
+    assert.equal(after.code, 0, after.stderr);
+    // Every service keeps its owner, tier, dependencies and SLO objectives and windows.
+    assert.deepEqual(JSON.parse(after.stdout), JSON.parse(before.stdout));
+  });
+
+  test('export without --out prints the documents', async () => {
+    const result = await run(['export', 'openslo', FLEET]);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /apiVersion: openslo\/v1/);
+    assert.match(result.stdout, /budgetingMethod: Timeslices/);
+  });
+});

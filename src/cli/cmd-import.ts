@@ -9,6 +9,8 @@ import {
   importBackstage,
   sortBackstageIssues,
 } from '../interop/backstage/index.ts';
+import { exportOpenSlo, formatNote, importOpenSlo, sortNotes } from '../interop/openslo/index.ts';
+import { loadCatalog } from './cmd-catalog.ts';
 import { type Command, EXIT, type Io, parseFlags, UsageError } from './io.ts';
 
 const importFlags = {
@@ -46,6 +48,57 @@ export const importBackstageCommand: Command = {
     const errors = issues.filter((issue) => issue.severity === 'error').length;
     await finish(imported.files, out, values, io, `${collected.inputs.length} Backstage file(s)`);
     return errors > 0 ? EXIT.invalid : EXIT.ok;
+  },
+};
+
+export const importOpenSloCommand: Command = {
+  name: 'import openslo',
+  summary: 'Turn OpenSLO v1 documents (Service, SLO, SLI, DataSource, AlertPolicy, ...) into manifests.',
+  usage: `sextant import openslo FILE_OR_DIR... --out DIR [--force] [--dry-run]
+
+  Inline and referenced SLIs and alert policies, ratio and threshold metrics, all three
+  budgeting methods, rolling and calendar windows. Whatever cannot be mapped is reported
+  with file:line:column, never dropped silently.
+  --out       directory for the Sextant manifests
+  --force     overwrite existing files
+  --dry-run   print what would be written, write nothing`,
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, importFlags);
+    if (positionals.length === 0) throw new UsageError('give at least one OpenSLO file or directory');
+    const out = requireOut(values.out, values['dry-run']);
+    const { files: inputs, problems } = await readSourceFiles(positionals);
+    for (const problem of problems) io.stderr(`${problem.path}: cannot read: ${problem.message}\n`);
+    const imported = importOpenSlo(inputs);
+    for (const note of sortNotes(imported.notes)) io.stdout(`${formatNote(note)}\n`);
+    await finish(imported.files, out, values, io, `${inputs.length} OpenSLO file(s)`);
+    return problems.length > 0 || inputs.length === 0 ? EXIT.invalid : EXIT.ok;
+  },
+};
+
+export const exportOpenSloCommand: Command = {
+  name: 'export openslo',
+  summary: 'Write a catalog as OpenSLO v1 (Sextant-only meaning kept in sextant.dev/* annotations).',
+  usage: `sextant export openslo CATALOG_DIR... [--out DIR] [--force]
+
+  Without --out, prints the documents to stdout separated by ---.`,
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { out: { type: 'string' }, force: { type: 'boolean' } });
+    if (positionals.length === 0) throw new UsageError('give the catalog directory to export');
+    const catalog = await loadCatalog(positionals, io);
+    if (!catalog) return EXIT.invalid;
+    const exported = exportOpenSlo(catalog);
+    for (const note of sortNotes(exported.notes)) io.stderr(`${formatNote(note)}\n`);
+    if (values.out === undefined) {
+      io.stdout(exported.files.map((file) => `# ${file.path}\n${file.text}`).join('---\n'));
+      return EXIT.ok;
+    }
+    const { written, skipped } = await writeManifestFiles(values.out, exported.files, {
+      overwrite: values.force === true,
+    });
+    for (const path of skipped)
+      io.stderr(`kept existing ${relative(io.cwd, path)} (use --force to overwrite)\n`);
+    io.stderr(`wrote ${written.length} OpenSLO file(s) to ${values.out}\n`);
+    return EXIT.ok;
   },
 };
 

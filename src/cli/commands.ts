@@ -2,7 +2,7 @@
 
 import { catalogCommand } from './cmd-catalog.ts';
 import { demoCommand } from './cmd-demo.ts';
-import { importBackstageCommand } from './cmd-import.ts';
+import { exportOpenSloCommand, importBackstageCommand, importOpenSloCommand } from './cmd-import.ts';
 import { initCommand } from './cmd-init.ts';
 import { schemaCommand } from './cmd-schema.ts';
 import { validateCommand } from './cmd-validate.ts';
@@ -14,5 +14,7 @@ export const COMMANDS: readonly Command[] = [
   catalogCommand,
   initCommand,
   importBackstageCommand,
+  importOpenSloCommand,
+  exportOpenSloCommand,
   schemaCommand,
 ];
