@@ -1,0 +1,120 @@
+/**
+ * From the catalog to an ingest plan: which incoming series feed which SLI, in which
+ * role. Only SLIs whose sources are selectors can be fed by pushed or scraped samples;
+ * PromQL sources are read by the PromQL pull path instead.
+ */
+
+import {
+  type Catalog,
+  compileSelector,
+  type LabelMatcher,
+  type SeriesSelector,
+  type Sli,
+} from '../catalog/index.ts';
+
+/**
+ * What a matched sample contributes to: `total` and `good`/`bad` event counters,
+ * `satisfied`/`tolerated` histogram buckets (apdex), or a `gauge` for threshold SLIs.
+ */
+export type Role = 'good' | 'bad' | 'total' | 'satisfied' | 'tolerated' | 'gauge';
+
+/** One way a series can feed an SLI. */
+export interface Route {
+  sli: Sli;
+  role: Role;
+  /** The metric name the series must have (histogram routes name `_bucket`). */
+  metric: string | undefined;
+  matches: (labels: Readonly<Record<string, string>>) => boolean;
+  /** For histogram roles: the `le` bound the bucket must have (compared as numbers). */
+  le?: number;
+}
+
+/** Routes indexed by metric name, with the set of names worth decoding at all. */
+export interface IngestPlan {
+  /** Routes for series with this `__name__` (plus those whose selector names no metric). */
+  routesFor(metric: string): readonly Route[];
+  /**
+   * Metric names any route can match, so decoders can skip other series without
+   * decoding their labels; `undefined` when a selector has no metric name (then every
+   * series must be looked at).
+   */
+  wantedMetrics: ReadonlySet<string> | undefined;
+  /** SLIs that ingestion can feed (selector sources), by id. */
+  slis: ReadonlyMap<string, Sli>;
+}
+
+/** Builds the ingest plan of a catalog. */
+export function compileIngestPlan(catalog: Catalog): IngestPlan {
+  const byMetric = new Map<string, Route[]>();
+  const anyMetric: Route[] = [];
+  const slis = new Map<string, Sli>();
+  const add = (route: Route) => {
+    slis.set(route.sli.id, route.sli);
+    if (route.metric === undefined) anyMetric.push(route);
+    else byMetric.set(route.metric, [...(byMetric.get(route.metric) ?? []), route]);
+  };
+  const selectorRoute = (
+    sli: Sli,
+    role: Role,
+    selector: SeriesSelector,
+    extra: LabelMatcher[] = [],
+    le?: number,
+  ) => {
+    const route: Route = {
+      sli,
+      role,
+      metric: selector.metric,
+      matches: compileSelector({ ...selector, matchers: [...selector.matchers, ...extra] }),
+    };
+    if (le !== undefined) route.le = le;
+    add(route);
+  };
+  for (const service of catalog.services.values()) {
+    for (const sli of service.slis) {
+      switch (sli.kind) {
+        case 'ratio':
+          for (const role of ['good', 'bad', 'total'] as const) {
+            const source = sli[role];
+            if (source?.kind === 'selector') selectorRoute(sli, role, source.selector);
+          }
+          break;
+        case 'latency': {
+          if (!sli.histogram) break;
+          const base = sli.histogram.selector;
+          const bucket: SeriesSelector = { ...base, metric: `${base.metric ?? ''}_bucket` };
+          if (base.metric === undefined) break; // validated: a histogram names its metric
+          selectorRoute(sli, 'satisfied', bucket, [], sli.satisfiedSeconds);
+          if (sli.toleratedSeconds !== undefined)
+            selectorRoute(sli, 'tolerated', bucket, [], sli.toleratedSeconds);
+          selectorRoute(sli, 'total', bucket, [], Number.POSITIVE_INFINITY);
+          break;
+        }
+        case 'threshold':
+          if (sli.gauge.kind === 'selector') selectorRoute(sli, 'gauge', sli.gauge.selector);
+          break;
+        case 'events':
+          break;
+      }
+    }
+  }
+  const empty: Route[] = [];
+  const merged = new Map<string, Route[]>();
+  for (const [metric, routes] of byMetric) merged.set(metric, [...routes, ...anyMetric]);
+  return {
+    routesFor: (metric) => merged.get(metric) ?? (anyMetric.length > 0 ? anyMetric : empty),
+    wantedMetrics: anyMetric.length > 0 ? undefined : new Set(byMetric.keys()),
+    slis,
+  };
+}
+
+/**
+ * Parses a Prometheus `le` label value: `1`, `1.0`, `1e0` are the same bound; `+Inf`
+ * is infinity. NaN for anything else.
+ */
+export function parseLe(value: string | undefined): number {
+  if (value === undefined) return Number.NaN;
+  if (value === '+Inf' || value === 'Inf' || value === '+inf' || value === 'inf')
+    return Number.POSITIVE_INFINITY;
+  const trimmed = value.trim();
+  return trimmed === '' ? Number.NaN : Number(trimmed);
+}
