@@ -468,6 +468,14 @@ describe('SLIs, saturation and maintenance', () => {
     const lag = build({ 't.yaml': TEAM, 's.yaml': sli }).catalog.services.get('ledger')!.slis[1]!;
     assert.equal(lag.kind === 'threshold' && lag.aggregation, 'max');
   });
+  test('an SLO on a threshold SLI is not gated on events: an hour holds only 60 minute verdicts', () => {
+    const text = SERVICE.replace(
+      '    - name: writes\n      kind: events',
+      '    - name: writes\n      kind: events\n    - name: lag\n      kind: threshold\n      gauge: {selector: pg_replication_lag_seconds}\n      operator: "<="\n      bound: 10',
+    ).replace('      sli: writes\n', '      sli: lag\n');
+    const ledger = build({ 't.yaml': TEAM, 's.yaml': text }).catalog.services.get('ledger')!;
+    assert.equal(ledger.slos[0]!.definition.alerting.minEvents, 0);
+  });
   test('saturation thresholds must be ratios with soft below hard', () => {
     const point = SERVICE.replace(
       '  slis:\n    - name: writes',

@@ -170,6 +170,7 @@ function normalizeService(manifest: ServiceManifest, report: Reporter): Service 
     const applicable = maintenance
       .filter((m) => m.slos === undefined || m.slos.includes(slo.name))
       .map((m) => m.window);
+    const sliKind = spec.slis.find((sli) => sli.name === slo.sli)?.kind;
     return normalizeSlo(
       slo,
       { kind: 'service', name },
@@ -178,6 +179,7 @@ function normalizeService(manifest: ServiceManifest, report: Reporter): Service 
       path,
       report,
       `${name}/${slo.sli}`,
+      sliKind === 'threshold' ? 0 : DEFAULT_MIN_EVENTS,
     );
   });
   const service: Service = {
@@ -584,6 +586,7 @@ function normalizeAlerting(
   alerting: SloManifest['alerting'],
   tier: Tier | undefined,
   periodMinutes: number,
+  defaultMinEvents: number,
   path: Path,
   report: Reporter,
 ): SloDefinition['alerting'] {
@@ -680,7 +683,7 @@ function normalizeAlerting(
   const out: SloDefinition['alerting'] = {
     enabled,
     tiers: [...tiers.values()].filter((t) => t.enabled).map(({ enabled: _enabled, ...rest }) => rest),
-    minEvents: alerting?.minEvents ?? DEFAULT_MIN_EVENTS,
+    minEvents: alerting?.minEvents ?? defaultMinEvents,
     budgetExhausted: alerting?.budgetExhausted ?? true,
     trafficCessation: alerting?.trafficCessation ?? true,
   };
@@ -696,11 +699,19 @@ function normalizeSlo(
   path: Path,
   report: Reporter,
   sliId: string | undefined,
+  defaultMinEvents = DEFAULT_MIN_EVENTS,
 ): Slo {
   checkName(slo.name, [...path, 'name'], report);
   const objectiveRatio = normalizeObjective(slo, path, report);
   const window = normalizeWindow(slo.window, [...path, 'window'], report);
-  const alerting = normalizeAlerting(slo.alerting, tier, window.periodMinutes, [...path, 'alerting'], report);
+  const alerting = normalizeAlerting(
+    slo.alerting,
+    tier,
+    window.periodMinutes,
+    defaultMinEvents,
+    [...path, 'alerting'],
+    report,
+  );
   if (!alerting.enabled || alerting.tiers.length === 0) {
     report.warn(
       'slo.no-alerting',
