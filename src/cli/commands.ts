@@ -4,6 +4,7 @@ import { catalogCommand } from './cmd-catalog.ts';
 import { demoCommand } from './cmd-demo.ts';
 import { exportOpenSloCommand, importBackstageCommand, importOpenSloCommand } from './cmd-import.ts';
 import { initCommand } from './cmd-init.ts';
+import { renderCommand } from './cmd-render.ts';
 import { schemaCommand } from './cmd-schema.ts';
 import { validateCommand } from './cmd-validate.ts';
 import type { Command } from './io.ts';
@@ -16,5 +17,6 @@ export const COMMANDS: readonly Command[] = [
   importBackstageCommand,
   importOpenSloCommand,
   exportOpenSloCommand,
+  renderCommand,
   schemaCommand,
 ];
