@@ -1,0 +1,259 @@
+/**
+ * The unit's configuration: one YAML file, every setting overridable by a flag and by a
+ * `SEXTANT_*` environment variable (flags win over the environment, which wins over the
+ * file, which wins over the defaults). Pure: the caller reads the file.
+ */
+
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/** A problem with the configuration, located in the file or naming the flag/variable. */
+export interface ConfigIssue {
+  /** `unit.yaml:3:5`, `--listen` or `SEXTANT_LISTEN`. */
+  where: string;
+  path: string;
+  message: string;
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses `500ms`, `15s`, `1m`, `2h`, `1d` (and sums like `1m30s`) to milliseconds. */
+export function parseDurationMs(text: string): number | undefined {
+  let rest = text.trim();
+  if (rest === '') return undefined;
+  let total = 0;
+  while (rest.length > 0) {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/.exec(rest);
+    if (!match) return undefined;
+    total += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+    rest = rest.slice(match[0].length);
+  }
+  return total > 0 ? total : undefined;
+}
+
+const SIZE = /^(\d+)(B|KiB|MiB|GiB)?$/;
+/** Parses `512KiB`, `10MiB`, `1GiB` or a plain byte count. */
+export function parseBytes(text: string): number | undefined {
+  const match = SIZE.exec(text.trim());
+  if (!match) return undefined;
+  const factor = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[match[2] ?? 'B'] ?? 1;
+  return Number(match[1]) * factor;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => parseDurationMs(value) !== undefined, {
+      message: 'not a duration like 500ms, 15s, 1m, 2h',
+    })
+    .transform((value) => parseDurationMs(value) as number);
+const bytes = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => parseBytes(value) !== undefined, { message: 'not a size like 512KiB, 10MiB' })
+    .transform((value) => parseBytes(value) as number);
+const idPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const scrapeTarget = z.strictObject({
+  name: z.string().regex(idPattern),
+  url: z.url(),
+  interval: duration('15s'),
+  timeout: duration('10s'),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const promqlSource = z.strictObject({
+  name: z.string().regex(idPattern),
+  url: z.url(),
+  interval: duration('1m'),
+  /** How long after a minute ends before it is queried, so late samples are in. */
+  delay: duration('2m'),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: duration('30s'),
+});
+
+const notifier = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('alertmanager'), urls: z.array(z.url()).min(1) }),
+  z.strictObject({
+    kind: z.literal('webhook'),
+    url: z.url(),
+    format: z.enum(['json', 'slack']).default('json'),
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+]);
+
+/** The unit configuration schema (also the source of its documentation). */
+export const unitConfigSchema = z.strictObject({
+  unit: z.strictObject({
+    id: z.string().regex(idPattern, 'a unit id is 1-63 characters of a-z, 0-9 and -'),
+    tenant: z.string().regex(idPattern).optional(),
+    environment: z.string().default('production'),
+    labels: z.record(z.string(), z.string()).default({}),
+  }),
+  catalog: z.string().min(1),
+  dataDir: z.string().min(1),
+  listen: z
+    .string()
+    .default('127.0.0.1:9464')
+    .refine((value) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(value), {
+      message: 'write host:port, e.g. 127.0.0.1:9464',
+    }),
+  evaluationInterval: duration('30s'),
+  retention: z.strictObject({ minutes: duration('35d'), hours: duration('400d') }).prefault({}),
+  limits: z
+    .strictObject({
+      maxBodyBytes: bytes('16MiB'),
+      maxDecompressedBytes: bytes('64MiB'),
+      maxSeriesPerRequest: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+  sources: z
+    .strictObject({
+      remoteWrite: z.boolean().default(true),
+      otlp: z.boolean().default(true),
+      events: z.boolean().default(true),
+      scrape: z.array(scrapeTarget).default([]),
+      promql: z.array(promqlSource).default([]),
+    })
+    .prefault({}),
+  notifiers: z.array(notifier).default([]),
+});
+
+export type UnitConfig = z.output<typeof unitConfigSchema>;
+export type Notifier = UnitConfig['notifiers'][number];
+
+/** A setting that flags and environment variables may override. */
+interface Override {
+  flag: string;
+  env: string;
+  path: string[];
+  parse?: (value: string) => unknown;
+}
+
+/** Every override, in one table so `--help` and the docs list the same thing. */
+export const CONFIG_OVERRIDES: readonly Override[] = [
+  { flag: 'id', env: 'SEXTANT_UNIT_ID', path: ['unit', 'id'] },
+  { flag: 'tenant', env: 'SEXTANT_TENANT', path: ['unit', 'tenant'] },
+  { flag: 'environment', env: 'SEXTANT_ENVIRONMENT', path: ['unit', 'environment'] },
+  { flag: 'catalog', env: 'SEXTANT_CATALOG', path: ['catalog'] },
+  { flag: 'data-dir', env: 'SEXTANT_DATA_DIR', path: ['dataDir'] },
+  { flag: 'listen', env: 'SEXTANT_LISTEN', path: ['listen'] },
+  { flag: 'evaluation-interval', env: 'SEXTANT_EVALUATION_INTERVAL', path: ['evaluationInterval'] },
+  {
+    flag: 'alertmanager',
+    env: 'SEXTANT_ALERTMANAGER',
+    path: ['notifiers'],
+    parse: (value) => [{ kind: 'alertmanager', urls: value.split(',').map((url) => url.trim()) }],
+  },
+];
+
+/**
+ * Resolves the configuration from the file text (optional), flags and environment.
+ * Errors name the file position, the flag or the variable to fix.
+ */
+export function resolveUnitConfig(input: {
+  file?: { path: string; text: string };
+  flags: Readonly<Record<string, string | undefined>>;
+  env: Readonly<Record<string, string | undefined>>;
+}): { ok: true; value: UnitConfig } | { ok: false; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  let raw: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  let locate: (path: (string | number)[]) => string = () => 'configuration';
+  if (input.file) {
+    const lineCounter = new LineCounter();
+    const document = parseDocument(input.file.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    for (const error of document.errors) {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      issues.push({
+        where: `${input.file.path}:${line}:${col}`,
+        path: '',
+        message: error.message.split('\n')[0] ?? '',
+      });
+    }
+    if (issues.length > 0) return { ok: false, issues };
+    const value: unknown = document.toJS();
+    if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
+      return {
+        ok: false,
+        issues: [{ where: input.file.path, path: '', message: 'the configuration must be a mapping' }],
+      };
+    }
+    raw = (value ?? {}) as Record<string, unknown>;
+    const file = input.file.path;
+    locate = (path) => {
+      let node: unknown = document.contents;
+      let offset = document.range[0];
+      for (const part of path) {
+        if (isMap(node)) {
+          const pair = node.items.find(
+            (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part),
+          );
+          if (!pair) break;
+          node = pair.value;
+          offset =
+            (pair.value as { range?: [number] } | null)?.range?.[0] ??
+            (pair.key as { range?: [number] }).range?.[0] ??
+            offset;
+        } else if (isSeq(node) && typeof part === 'number' && node.items[part]) {
+          node = node.items[part];
+          offset = (node as { range?: [number] }).range?.[0] ?? offset;
+        } else break;
+      }
+      const { line, col } = lineCounter.linePos(offset);
+      return `${file}:${line}:${col}`;
+    };
+  }
+  for (const override of CONFIG_OVERRIDES) {
+    // The environment first, then flags, so a flag wins.
+    for (const [source, value] of [
+      [override.env, input.env[override.env]],
+      [`--${override.flag}`, input.flags[override.flag]],
+    ] as const) {
+      if (value === undefined || value === '') continue;
+      setPath(raw, override.path, override.parse ? override.parse(value) : value);
+      origin.set(override.path.join('.'), source);
+    }
+  }
+  const parsed = unitConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String);
+      const dotted = path.join('.');
+      const from = [...origin.entries()].find(([key]) => dotted === key || dotted.startsWith(`${key}.`))?.[1];
+      const missing = issue.code === 'invalid_type' && issue.input === undefined;
+      const hint = missing ? requiredHint(dotted) : '';
+      issues.push({
+        where: from ?? locate(issue.path as (string | number)[]),
+        path: dotted,
+        message: `${dotted || 'configuration'}: ${missing ? 'is required' : issue.message}${hint}`,
+      });
+    }
+    return { ok: false, issues };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+function requiredHint(path: string): string {
+  const override = CONFIG_OVERRIDES.find((o) => o.path.join('.') === path);
+  return override ? ` (set it in the file, with --${override.flag} or with ${override.env})` : '';
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Splits `host:port` (with `[::1]:port` for IPv6). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const index = listen.lastIndexOf(':');
+  const host = listen.slice(0, index).replace(/^\[|\]$/g, '');
+  return { host, port: Number(listen.slice(index + 1)) };
+}
