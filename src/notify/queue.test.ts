@@ -1,0 +1,4 @@
+import { describeNotificationQueueConformance } from './conformance.ts';
+import { MemoryNotificationQueue } from './queue.ts';
+
+describeNotificationQueueConformance('memory', async () => new MemoryNotificationQueue());
