@@ -4,8 +4,10 @@
  * Plain JSON, so a unit can persist it in its delivery queue and send it after a restart.
  */
 
-/** The three alerts the SLO engine raises, by their Alertmanager `alertname`. */
-/** Alert names, the same as the Prometheus rules' (src/rules), so both paths dedupe in Alertmanager. */
+/**
+ * The three alerts the SLO engine raises, by their Alertmanager `alertname`: the same
+ * names as the rendered Prometheus rules (src/rules), so both paths merge in Alertmanager.
+ */
 export const ALERT_NAMES = {
   'burn-rate': 'SextantSloBurnRate',
   'budget-exhausted': 'SextantSloBudgetExhausted',
