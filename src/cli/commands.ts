@@ -6,6 +6,7 @@ import { exportOpenSloCommand, importBackstageCommand, importOpenSloCommand } fr
 import { initCommand } from './cmd-init.ts';
 import { renderCommand } from './cmd-render.ts';
 import { schemaCommand } from './cmd-schema.ts';
+import { sloStatusCommand } from './cmd-slo.ts';
 import { validateCommand } from './cmd-validate.ts';
 import type { Command } from './io.ts';
 
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   importBackstageCommand,
   importOpenSloCommand,
   exportOpenSloCommand,
+  sloStatusCommand,
   renderCommand,
   schemaCommand,
 ];
