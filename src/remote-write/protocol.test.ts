@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { encodeWriteRequest, encodeWriteRequestV2 } from './encode.ts';
+import { REMOTE_WRITE_V2_CONTENT_TYPE, remoteWriteMessageOf, visitRemoteWriteBody } from './protocol.ts';
+import { snappyCompress } from './snappy.ts';
+import { issuesOf, unwrap } from './test-support.ts';
+
+describe('content negotiation (spec 2.0 "Content-Type")', () => {
+  const cases: [string | undefined, string | undefined][] = [
+    ['application/x-protobuf', 'v1'],
+    ['application/x-protobuf;proto=prometheus.WriteRequest', 'v1'],
+    ['application/x-protobuf;proto=io.prometheus.write.v2.Request', 'v2'],
+    ['Application/X-Protobuf; proto="io.prometheus.write.v2.Request"', 'v2'],
+    [undefined, 'v1'],
+    ['', 'v1'],
+    ['application/json', undefined],
+    ['application/x-protobuf;proto=io.prometheus.write.v3.Request', undefined],
+  ];
+  for (const [header, message] of cases) {
+    test(`${JSON.stringify(header)} selects ${message ?? 'nothing (415)'}`, () => {
+      assert.equal(remoteWriteMessageOf(header), message);
+    });
+  }
+});
+
+describe('visitRemoteWriteBody', () => {
+  const labels = [{ name: '__name__', value: 'up' }];
+  const samples = [{ value: 1, timestampMs: 1000 }];
+  const limits = { maxDecompressedBytes: 1 << 20 };
+
+  test('a v1 body with the 1.0 headers is decompressed and decoded', () => {
+    const body = snappyCompress(encodeWriteRequest({ timeseries: [{ labels, samples }] }));
+    let metric = '';
+    const result = visitRemoteWriteBody(
+      body,
+      { contentType: 'application/x-protobuf', contentEncoding: 'snappy' },
+      {
+        onSeries: (s) => {
+          metric = s.metricName;
+        },
+      },
+      limits,
+    );
+    assert.equal(unwrap(result).acceptedSamples, 1);
+    assert.equal(result.message, 'v1');
+    assert.equal(metric, 'up');
+  });
+
+  test('a v2 body is read with the v2 schema when the Content-Type says so', () => {
+    const body = snappyCompress(encodeWriteRequestV2({ timeseries: [{ labels, samples }] }));
+    const result = visitRemoteWriteBody(body, { contentType: REMOTE_WRITE_V2_CONTENT_TYPE }, {}, limits);
+    assert.equal(unwrap(result).acceptedSeries, 1);
+    assert.equal(result.message, 'v2');
+  });
+
+  test('an unknown Content-Type or Content-Encoding is a request.* issue (415)', () => {
+    const body = snappyCompress(new Uint8Array(0));
+    assert.equal(
+      issuesOf(visitRemoteWriteBody(body, { contentType: 'text/plain' }, {}, limits))[0]?.code,
+      'request.content-type',
+    );
+    assert.equal(
+      issuesOf(visitRemoteWriteBody(body, { contentEncoding: 'gzip' }, {}, limits))[0]?.code,
+      'request.content-encoding',
+    );
+  });
+
+  test('a body that decompresses above the limit is rejected', () => {
+    const body = snappyCompress(new Uint8Array(4096));
+    const result = visitRemoteWriteBody(body, {}, {}, { maxDecompressedBytes: 1024 });
+    assert.equal(issuesOf(result)[0]?.code, 'snappy.too-large');
+  });
+});
