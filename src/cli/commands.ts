@@ -7,11 +7,13 @@ import { initCommand } from './cmd-init.ts';
 import { renderCommand } from './cmd-render.ts';
 import { schemaCommand } from './cmd-schema.ts';
 import { sloStatusCommand } from './cmd-slo.ts';
+import { unitCommand } from './cmd-unit.ts';
 import { validateCommand } from './cmd-validate.ts';
 import type { Command } from './io.ts';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
+  unitCommand,
   validateCommand,
   catalogCommand,
   initCommand,

@@ -39,7 +39,7 @@ export interface IngestPlan {
    * series must be looked at).
    */
   wantedMetrics: ReadonlySet<string> | undefined;
-  /** SLIs that ingestion can feed (selector sources), by id. */
+  /** Every SLI of the catalog, by id (selector sources, events, and PromQL pulls). */
   slis: ReadonlyMap<string, Sli>;
 }
 
@@ -49,7 +49,6 @@ export function compileIngestPlan(catalog: Catalog): IngestPlan {
   const anyMetric: Route[] = [];
   const slis = new Map<string, Sli>();
   const add = (route: Route) => {
-    slis.set(route.sli.id, route.sli);
     if (route.metric === undefined) anyMetric.push(route);
     else byMetric.set(route.metric, [...(byMetric.get(route.metric) ?? []), route]);
   };
@@ -71,6 +70,8 @@ export function compileIngestPlan(catalog: Catalog): IngestPlan {
   };
   for (const service of catalog.services.values()) {
     for (const sli of service.slis) {
+      // Every SLI can be fed (events SLIs through the events API), so every SLI is known.
+      slis.set(sli.id, sli);
       switch (sli.kind) {
         case 'ratio':
           for (const role of ['good', 'bad', 'total'] as const) {

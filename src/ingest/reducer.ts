@@ -203,7 +203,7 @@ export class BatchReducer {
    */
   series(
     labels: Readonly<Record<string, string>>,
-    samples: readonly { timestampMs: number; value: number }[],
+    samples: readonly { timestampMs: number; value: number; stale?: boolean }[],
   ): boolean {
     const metric = labels['__name__'] ?? '';
     const routes = this.#plan.routesFor(metric).filter((route) => routeMatches(route, labels));
@@ -213,8 +213,37 @@ export class BatchReducer {
     }
     const key = rawSeriesKey(labels);
     const isGauge = routes.every((route) => route.role === 'gauge');
-    for (const sample of samples)
-      this.#sample(key, labels, routes, isGauge, sample.timestampMs, sample.value);
+    for (const sample of samples) {
+      // Decoders flag stale markers explicitly: a NaN's payload bits may not survive JS.
+      const stale = sample.stale === true || isStaleMarker(sample.value);
+      this.#sample(key, labels, routes, isGauge, sample.timestampMs, stale ? Number.NaN : sample.value, stale);
+    }
+    return true;
+  }
+
+  /**
+   * A delta increment (OTLP delta temporality): added to the minute of `timestampMs` as it
+   * is, with no cursor. Senders deliver deltas at least once, so a resent delta counts
+   * twice; prefer cumulative temporality where the sender allows it.
+   */
+  delta(labels: Readonly<Record<string, string>>, timestampMs: number, increment: number): boolean {
+    const metric = labels['__name__'] ?? '';
+    const routes = this.#plan.routesFor(metric).filter((route) => routeMatches(route, labels));
+    if (routes.length === 0) {
+      this.#outcomes.unmatched += 1;
+      return false;
+    }
+    if (!Number.isFinite(increment) || increment < 0) {
+      this.#outcomes.not_a_number += 1;
+      return true;
+    }
+    const minute = Math.floor(timestampMs / 60_000);
+    for (const route of routes) {
+      if (route.role === 'gauge') continue;
+      const sums = this.#sumsFor(route.sli.id, sliSeriesLabels(route.sli, labels), minute);
+      sums[route.role as Exclude<Role, 'gauge'>] += increment;
+    }
+    this.#outcomes.counted += 1;
     return true;
   }
 
@@ -248,8 +277,9 @@ export class BatchReducer {
     isGauge: boolean,
     timestampMs: number,
     value: number,
+    stale: boolean,
   ): void {
-    if (isStaleMarker(value)) {
+    if (stale) {
       this.#cursors.set(key, undefined);
       this.#outcomes.stale += 1;
       return;

@@ -75,9 +75,15 @@ const promqlSource = z.strictObject({
 });
 
 const notifier = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('alertmanager'), urls: z.array(z.url()).min(1) }),
+  z.strictObject({
+    kind: z.literal('alertmanager'),
+    /** Names the receiver in the delivery queue; keep it stable across URL changes. */
+    name: z.string().regex(idPattern).optional(),
+    urls: z.array(z.url()).min(1),
+  }),
   z.strictObject({
     kind: z.literal('webhook'),
+    name: z.string().regex(idPattern).optional(),
     url: z.url(),
     format: z.enum(['json', 'slack']).default('json'),
     headers: z.record(z.string(), z.string()).default({}),

@@ -629,7 +629,11 @@ export class SqliteCountStore implements CountStore {
     this.#invalidate(record, hours[0]!);
   }
 
-  #write(writes: readonly CountWrite[], additive: boolean): StoreResult<WriteSummary> {
+  #write(
+    writes: readonly CountWrite[],
+    additive: boolean,
+    alongside?: (db: DatabaseSync) => void,
+  ): StoreResult<WriteSummary> {
     const issues = checkWrites(writes, this.#resolution);
     if (issues.length > 0) return { ok: false, issues };
     // Group by series, then hour, keeping batch order inside a bucket (last write wins).
@@ -672,8 +676,27 @@ export class SqliteCountStore implements CountStore {
           }
         });
       }
+      alongside?.(this.#db);
     });
     return { ok: true, value: { buckets: writes.length, createdSeries: created.count } };
+  }
+
+  /**
+   * `put` and the caller's own statements in one transaction: the Observability Unit
+   * keeps its ingest cursors and alert states in the same file, so a batch is either
+   * counted with its cursors moved, or not at all (exactly once across crashes). If
+   * `alongside` throws, nothing of the batch is written.
+   */
+  putSyncWith(writes: readonly CountWrite[], alongside: (db: DatabaseSync) => void): StoreResult<WriteSummary> {
+    return this.#write(writes, false, alongside);
+  }
+
+  /**
+   * The connection, for tables that must share this file's transactions (see
+   * `putSyncWith`). Callers must not touch the `hours`, `series` and `meta` tables.
+   */
+  get database(): DatabaseSync {
+    return this.#db;
   }
 
   /** Sets buckets; the last write of a bucket wins. See `CountStore`. */

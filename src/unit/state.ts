@@ -1,0 +1,248 @@
+/**
+ * The unit's durable state, all in one SQLite file so a batch commits atomically with
+ * everything it moves: SLI counts (the count store's tables), ingest cursors (the last
+ * sample of each raw series), per-minute role sums, and alert states.
+ *
+ * That single transaction is the exactly-once promise: after a crash, a batch is either
+ * counted with its cursors moved (a resend is then a duplicate) or not at all (a resend
+ * counts it). See docs/unit.md, "Durability".
+ */
+
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type {
+  IngestPlan,
+  OutcomeCounts,
+  ReducerStateSource,
+  RoleSums,
+  SeriesCursor,
+} from '../ingest/index.ts';
+import { BatchReducer } from '../ingest/index.ts';
+import type { AlertState } from '../slo/index.ts';
+import {
+  type CountReader,
+  openSqliteCountStore,
+  type RetentionPolicy,
+  type SqliteCountStore,
+} from '../store/index.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS unit_cursors (key TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS unit_sums (
+  sli TEXT NOT NULL, labels TEXT NOT NULL, minute INTEGER NOT NULL, sums BLOB NOT NULL,
+  PRIMARY KEY (sli, labels, minute)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unit_sums_minute ON unit_sums (minute);
+CREATE TABLE IF NOT EXISTS unit_alerts (slo TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS unit_kv (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/** Role sums older than this are final: late samples for them count as too old. */
+export const LATE_SAMPLE_HORIZON_MINUTES = 180;
+
+/** The result of applying one batch. */
+export interface ApplyResult {
+  outcomes: OutcomeCounts & { too_old: number };
+  buckets: number;
+}
+
+function encodeSums(sums: RoleSums): Uint8Array {
+  const values = new Float64Array([
+    sums.good,
+    sums.bad,
+    sums.total,
+    sums.satisfied,
+    sums.tolerated,
+    sums.gaugeCount,
+    sums.gaugeSum,
+    sums.gaugeMin,
+    sums.gaugeMax,
+    sums.gaugeLast,
+    sums.gaugeLastMs,
+  ]);
+  return new Uint8Array(values.buffer);
+}
+
+function decodeSums(blob: Uint8Array): RoleSums {
+  const copy = new Uint8Array(blob); // aligned copy
+  const v = new Float64Array(copy.buffer, 0, 11);
+  return {
+    good: v[0]!,
+    bad: v[1]!,
+    total: v[2]!,
+    satisfied: v[3]!,
+    tolerated: v[4]!,
+    gaugeCount: v[5]!,
+    gaugeSum: v[6]!,
+    gaugeMin: v[7]!,
+    gaugeMax: v[8]!,
+    gaugeLast: v[9]!,
+    gaugeLastMs: v[10]!,
+  };
+}
+
+/** The unit's state over one database file. */
+export class UnitState implements ReducerStateSource {
+  readonly store: SqliteCountStore;
+  readonly db: DatabaseSync;
+  readonly #cursors = new Map<string, SeriesCursor>();
+  readonly #sums = new Map<string, RoleSums>();
+  readonly #stmt: Record<
+    'putCursor' | 'deleteCursor' | 'putSums' | 'getSums' | 'pruneSums' | 'putAlert' | 'getKv' | 'putKv',
+    StatementSync
+  >;
+
+  private constructor(store: SqliteCountStore) {
+    this.store = store;
+    this.db = store.database;
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.#stmt = {
+      putCursor: db.prepare('INSERT OR REPLACE INTO unit_cursors (key, ts, value) VALUES (?, ?, ?)'),
+      deleteCursor: db.prepare('DELETE FROM unit_cursors WHERE key = ?'),
+      putSums: db.prepare('INSERT OR REPLACE INTO unit_sums (sli, labels, minute, sums) VALUES (?, ?, ?, ?)'),
+      getSums: db.prepare('SELECT sums FROM unit_sums WHERE sli = ? AND labels = ? AND minute = ?'),
+      pruneSums: db.prepare('DELETE FROM unit_sums WHERE minute < ?'),
+      putAlert: db.prepare('INSERT OR REPLACE INTO unit_alerts (slo, state) VALUES (?, ?)'),
+      getKv: db.prepare('SELECT value FROM unit_kv WHERE name = ?'),
+      putKv: db.prepare('INSERT OR REPLACE INTO unit_kv (name, value) VALUES (?, ?)'),
+    };
+    for (const row of db.prepare('SELECT key, ts, value FROM unit_cursors').all() as {
+      key: string;
+      ts: number;
+      value: number;
+    }[]) {
+      this.#cursors.set(row.key, { timestampMs: row.ts, value: row.value });
+    }
+  }
+
+  /** Opens (or creates) the state in `path` (`:memory:` for tests). */
+  static open(
+    path: string,
+    options: { retention?: RetentionPolicy } = {},
+  ): { ok: true; value: UnitState } | { ok: false; message: string } {
+    const opened = openSqliteCountStore({
+      path,
+      ...(options.retention ? { retention: options.retention } : {}),
+    });
+    if (!opened.ok) return { ok: false, message: opened.issues.map((issue) => issue.message).join('; ') };
+    try {
+      return { ok: true, value: new UnitState(opened.value) };
+    } catch (error) {
+      opened.value.closeSync();
+      return { ok: false, message: `cannot prepare the unit tables in ${path}: ${(error as Error).message}` };
+    }
+  }
+
+  cursor(key: string): SeriesCursor | undefined {
+    return this.#cursors.get(key);
+  }
+
+  sums(sli: string, labels: Record<string, string>, minute: number): RoleSums | undefined {
+    const labelsText = JSON.stringify(labels);
+    const key = `${sli}\u0000${labelsText}\u0000${minute}`;
+    const cached = this.#sums.get(key);
+    if (cached) return cached;
+    const row = this.#stmt.getSums.get(sli, labelsText, minute) as { sums: Uint8Array } | undefined;
+    return row ? decodeSums(row.sums) : undefined;
+  }
+
+  /**
+   * Reduces one batch and commits its counts, cursors and role sums together. Samples for
+   * minutes older than the late-sample horizon or the store's minute resolution are
+   * refused as `too_old` (the minute is final or no longer kept).
+   */
+  apply(plan: IngestPlan, nowMs: number, feed: (reducer: BatchReducer) => void): ApplyResult {
+    const reducer = new BatchReducer(plan, this);
+    feed(reducer);
+    const changes = reducer.changes();
+    const nowMinute = Math.floor(nowMs / 60_000);
+    const oldest = Math.max(
+      nowMinute - LATE_SAMPLE_HORIZON_MINUTES,
+      this.store.readerSync().resolution.minuteResolutionFromMinute,
+    );
+    let tooOld = 0;
+    const buckets = changes.buckets.filter((bucket) => {
+      if (bucket.minute >= oldest) return true;
+      tooOld += 1;
+      return false;
+    });
+    const sums = [...changes.sums.values()].filter((entry) => entry.minute >= oldest);
+    const outcomes = { ...changes.outcomes, too_old: tooOld };
+    if (buckets.length === 0 && changes.cursors.size === 0) return { outcomes, buckets: 0 };
+    const result = this.store.putSyncWith(buckets, () => {
+      for (const [key, cursor] of changes.cursors) {
+        if (cursor === undefined) this.#stmt.deleteCursor.run(key);
+        else this.#stmt.putCursor.run(key, cursor.timestampMs, cursor.value);
+      }
+      for (const entry of sums) {
+        this.#stmt.putSums.run(entry.sli, JSON.stringify(entry.labels), entry.minute, encodeSums(entry.sums));
+      }
+    });
+    if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
+    // Committed: now the in-memory view may move.
+    for (const [key, cursor] of changes.cursors) {
+      if (cursor === undefined) this.#cursors.delete(key);
+      else this.#cursors.set(key, cursor);
+    }
+    for (const entry of sums) {
+      this.#sums.set(`${entry.sli}\u0000${JSON.stringify(entry.labels)}\u0000${entry.minute}`, entry.sums);
+    }
+    return { outcomes, buckets: buckets.length };
+  }
+
+  /** Drops role sums that can no longer change, in memory and on disk. */
+  pruneSums(nowMs: number): void {
+    const oldest = Math.floor(nowMs / 60_000) - LATE_SAMPLE_HORIZON_MINUTES;
+    for (const key of this.#sums.keys()) {
+      const minute = Number(key.slice(key.lastIndexOf('\u0000') + 1));
+      if (minute < oldest) this.#sums.delete(key);
+    }
+    this.#stmt.pruneSums.run(oldest);
+  }
+
+  /** A reader over the counts as of now. */
+  reader(): CountReader {
+    return this.store.readerSync();
+  }
+
+  /** Persisted alert states by SLO id, for a restart that neither re-pages nor forgets. */
+  alertStates(): Map<string, AlertState> {
+    const out = new Map<string, AlertState>();
+    for (const row of this.db.prepare('SELECT slo, state FROM unit_alerts').all() as {
+      slo: string;
+      state: string;
+    }[]) {
+      out.set(row.slo, JSON.parse(row.state) as AlertState);
+    }
+    return out;
+  }
+
+  /** Saves the alert states of one evaluation in one transaction. */
+  saveAlertStates(states: ReadonlyMap<string, AlertState>): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const [slo, state] of states) this.#stmt.putAlert.run(slo, JSON.stringify(state));
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  getValue(name: string): string | undefined {
+    return (this.#stmt.getKv.get(name) as { value: string } | undefined)?.value;
+  }
+
+  setValue(name: string, value: string): void {
+    this.#stmt.putKv.run(name, value);
+  }
+
+  /** Number of raw series being tracked (for /metrics). */
+  get trackedSeries(): number {
+    return this.#cursors.size;
+  }
+
+  close(): void {
+    this.store.closeSync();
+  }
+}
