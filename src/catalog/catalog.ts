@@ -128,11 +128,13 @@ export function crossCheck(catalog: Catalog): CatalogIssue[] {
     }
   }
 
+  const sliIds = new Set(
+    [...catalog.services.values()].flatMap((service) => service.slis.map((sli) => sli.id)),
+  );
   for (const journey of catalog.journeys.values()) {
     teamRef(journey.owner, journey.source, ['spec', 'owner'], `journey "${journey.name}"`);
-    const sliIds = [...catalog.services.values()].flatMap((service) => service.slis.map((sli) => sli.id));
     journey.parts.forEach((part, index) => {
-      if (!sliIds.includes(part.sli)) {
+      if (!sliIds.has(part.sli)) {
         issues.push(
           issueAt(
             journey.source,
@@ -168,13 +170,30 @@ export function crossCheck(catalog: Catalog): CatalogIssue[] {
   return issues;
 }
 
-/** Tenant references may use `*` as a wildcard, e.g. `dedicated-*`. */
-export function tenantPattern(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * Tenant references may use `*` as a wildcard, e.g. `dedicated-*`. Matched by splitting
+ * on `*`, not with a regex: `a*a*a*...b` made a backtracking regex take minutes (fuzzing).
+ */
+export function tenantPattern(pattern: string): { test(name: string): boolean } {
+  const parts = pattern.split('*');
+  return {
+    test(name: string): boolean {
+      if (parts.length === 1) return name === pattern;
+      const first = parts[0]!;
+      const last = parts[parts.length - 1]!;
+      if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last))
+        return false;
+      // Greedy left-to-right placement of the middle parts is optimal for `*` globs.
+      let position = first.length;
+      const end = name.length - last.length;
+      for (const part of parts.slice(1, -1)) {
+        const found = name.indexOf(part, position);
+        if (found === -1 || found + part.length > end) return false;
+        position = found + part.length;
+      }
+      return true;
+    },
+  };
 }
 
 /**

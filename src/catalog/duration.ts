@@ -43,6 +43,9 @@ export function parseDurationMinutes(text: string): Result<number, DurationError
   }
   if (minutes <= 0)
     return { ok: false, issues: [{ message: `"${text}" is zero; a duration must be positive` }] };
+  if (!Number.isSafeInteger(minutes)) {
+    return { ok: false, issues: [{ message: `"${text}" is too large to count in whole minutes` }] };
+  }
   return { ok: true, value: minutes };
 }
 

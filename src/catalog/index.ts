@@ -23,6 +23,7 @@ export {
   type MatchOp,
   parseSelector,
   type SeriesSelector,
+  selectorRegExp,
 } from './selector.ts';
 export { issueAt, type SourceFile, type SourceLocator } from './source.ts';
 export { closestName, didYouMean, editDistance } from './suggest.ts';

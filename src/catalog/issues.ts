@@ -8,6 +8,7 @@
 export const ISSUE_CODES = {
   'yaml.syntax': 'The file is not valid YAML.',
   'yaml.duplicate-key': 'A mapping has the same key twice.',
+  'yaml.alias': 'An alias (*name) has no anchor (&name), or aliases expand beyond reason.',
   'manifest.not-object': 'A document is not a mapping with apiVersion, kind, metadata and spec.',
   'manifest.api-version': 'apiVersion is missing or not sextant.dev/v1.',
   'manifest.kind': 'kind is missing or not one of Service, Team, Journey, Tenant.',

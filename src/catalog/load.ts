@@ -1,11 +1,22 @@
 /** From YAML text to typed manifests, with every shape problem located in its file. */
 
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { type Document, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import type { CatalogIssue, IssueCode } from './issues.ts';
 import { API_VERSION, KINDS, type Kind, type Manifest, manifestSchemas } from './schema.ts';
-import { issueAt, locatorFor, type SourceFile, type SourceLocator } from './source.ts';
+import { issueAt, LineIndex, locatorFor, type SourceFile, type SourceLocator } from './source.ts';
 import { didYouMean } from './suggest.ts';
+
+/** Syntax errors reported per document before the rest are summarised. */
+const MAX_SYNTAX_ISSUES = 10;
+
+/** Where the alias named in yaml's message (`Unresolved alias: x`) stands, if it can be found. */
+function aliasOffset(text: string, from: number, to: number, message: string): number | undefined {
+  const name = /alias[^:]*: ?\*?([^\s]+)/i.exec(message)?.[1];
+  if (name === undefined) return undefined;
+  const found = text.slice(from, to).indexOf(`*${name}`);
+  return found === -1 ? undefined : from + found;
+}
 
 /** A manifest that passed shape validation, with where it came from. */
 export interface LoadedManifest {
@@ -23,27 +34,64 @@ export function loadManifests(files: readonly SourceFile[]): {
   const manifests: LoadedManifest[] = [];
   const issues: CatalogIssue[] = [];
   for (const file of files) {
-    const lineCounter = new LineCounter();
-    const documents = parseAllDocuments(file.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const list = Array.isArray(documents) ? documents : [];
+    const lines = new LineIndex(file.text);
+    const at = (offset: number) => ({ file: file.path, ...lines.position(offset) });
+    let list: Document.Parsed[];
+    try {
+      const parsed = parseAllDocuments(file.text, { prettyErrors: false, uniqueKeys: true });
+      list = Array.isArray(parsed) ? parsed : [];
+    } catch (thrown) {
+      // The yaml composer recurses per nesting level; absurd nesting overflows the stack.
+      issues.push({
+        code: 'yaml.syntax',
+        severity: 'error',
+        message: `the file cannot be parsed: ${(thrown as Error).message} (nesting too deep?)`,
+        path: [],
+        ...at(0),
+      });
+      continue;
+    }
     list.forEach((document, index) => {
-      const locator = locatorFor(file.path, index, document, lineCounter);
+      const locator = locatorFor(file.path, index, document, lines);
       if (document.errors.length > 0) {
-        for (const error of document.errors) {
-          const { line, col } = lineCounter.linePos(error.pos[0]);
+        // One misplaced line can make hundreds of follow-on errors: the first few locate it.
+        for (const error of document.errors.slice(0, MAX_SYNTAX_ISSUES)) {
           issues.push({
             code: error.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax',
             severity: 'error',
             message: error.message.split('\n')[0] ?? error.message,
             path: [],
-            file: file.path,
-            line,
-            column: col,
+            ...at(error.pos[0]),
+          });
+        }
+        if (document.errors.length > MAX_SYNTAX_ISSUES) {
+          issues.push({
+            code: 'yaml.syntax',
+            severity: 'error',
+            message: `${document.errors.length - MAX_SYNTAX_ISSUES} more syntax errors in this document, most likely caused by the ones above`,
+            path: [],
+            ...at(document.errors[MAX_SYNTAX_ISSUES]!.pos[0]),
           });
         }
         return;
       }
-      const value: unknown = document.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        value = document.toJS({ maxAliasCount: 100 });
+      } catch (thrown) {
+        // An alias to a missing anchor, or an alias bomb: yaml throws while resolving.
+        const message = (thrown as Error).message;
+        issues.push({
+          code: 'yaml.alias',
+          severity: 'error',
+          message: /Excessive alias count/.test(message)
+            ? 'too many aliases (*name) expand here: a manifest needs no alias bombs; write the values out'
+            : `${message.split('\n')[0]}: every alias (*name) needs an anchor (&name) earlier in the same document`,
+          path: [],
+          ...at(aliasOffset(file.text, document.range[0], document.range[1], message) ?? document.range[0]),
+        });
+        return;
+      }
       if (value === null || value === undefined) return; // an empty document (e.g. a trailing ---)
       const loaded = loadDocument(value, locator);
       if (loaded.issues.length > 0) issues.push(...loaded.issues);
@@ -263,5 +311,6 @@ function typeName(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'number' && !Number.isFinite(input)) return `number ${input} (out of range)`;
   return `${typeof input} ${JSON.stringify(input)}`;
 }

@@ -383,13 +383,21 @@ function minutesOf(text: string, path: Path, report: Reporter): number | undefin
 
 /** True when `zone` is an IANA time zone this runtime knows. */
 export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let known = timeZones.get(zone);
+  if (known === undefined) {
+    // Building a DateTimeFormat is slow (5 % of validating 5,000 services): ask once per zone.
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (timeZones.size < 1000) timeZones.set(zone, known);
   }
+  return known;
 }
+
+const timeZones = new Map<string, boolean>();
 
 function normalizeWindow(
   window: SloManifest['window'],

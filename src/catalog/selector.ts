@@ -27,6 +27,17 @@ export interface SelectorError {
   offset: number;
 }
 
+/**
+ * A PromQL (RE2) regex as a fully anchored JavaScript RegExp. RE2's leading flag group
+ * (`(?i)`, `(?s)`, `(?is)`) becomes JS flags; the rest of the syntax is shared.
+ */
+export function selectorRegExp(pattern: string): RegExp {
+  const flags = /^\(\?([ims]+)\)/.exec(pattern);
+  const body = flags ? pattern.slice(flags[0].length) : pattern;
+  const jsFlags = `u${flags ? [...new Set(flags[1]!)].join('') : ''}`;
+  return new RegExp(`^(?:${body})$`, jsFlags);
+}
+
 const METRIC_START = /[a-zA-Z_:]/;
 const METRIC_PART = /[a-zA-Z0-9_:]/;
 const LABEL_START = /[a-zA-Z_]/;
@@ -92,7 +103,7 @@ export function parseSelector(text: string): Result<SeriesSelector, SelectorErro
       pos = value.value.end;
       if (op === '=~' || op === '!~') {
         try {
-          new RegExp(`^(?:${value.value.text})$`, 'u');
+          selectorRegExp(value.value.text);
         } catch (error) {
           return fail(
             `label "${name}" has an invalid regular expression: ${(error as Error).message}`,
@@ -118,7 +129,12 @@ export function parseSelector(text: string): Result<SeriesSelector, SelectorErro
       `unexpected "${text.slice(pos, pos + 10)}": a selector is a metric name with optional {label matchers}; use a promql source for full expressions`,
     );
   }
-  const nameMatcher = matchers.find((m) => m.name === '__name__' && m.op === '=');
+  const nameMatchers = matchers.filter((m) => m.name === '__name__' && m.op === '=');
+  const namedOutside = metric !== undefined && matchers.some((m) => m.name === '__name__');
+  if (namedOutside || nameMatchers.length > 1) {
+    return fail('the metric name is set twice (before the braces and as __name__, or twice as __name__)', 0);
+  }
+  const nameMatcher = nameMatchers[0];
   if (metric === undefined && nameMatcher) metric = nameMatcher.value;
   if (metric === undefined && !matchers.some((m) => !matchesEmpty(m))) {
     return fail(
@@ -140,11 +156,24 @@ function matchesEmpty(m: LabelMatcher): boolean {
     case '!=':
       return m.value !== '';
     case '=~':
-      return new RegExp(`^(?:${m.value})$`, 'u').test('');
+      return selectorRegExp(m.value).test('');
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`, 'u').test('');
+      return !selectorRegExp(m.value).test('');
   }
 }
+
+const GO_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+};
 
 function readString(text: string, start: number): Result<{ text: string; end: number }, SelectorError> {
   const quote = text[start];
@@ -157,10 +186,22 @@ function readString(text: string, start: number): Result<{ text: string; end: nu
     const ch = text[pos]!;
     if (ch === '\\' && quote !== '`') {
       const next = text[pos + 1];
-      const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'" };
-      if (next !== undefined && next in escapes) {
-        out += escapes[next];
+      if (next !== undefined && next in GO_ESCAPES) {
+        out += GO_ESCAPES[next];
         pos += 2;
+        continue;
+      }
+      // \xHH, \uHHHH, \UHHHHHHHH and octal \NNN, as Go's strconv.Unquote reads them.
+      const hex = /^(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3}))/.exec(
+        text.slice(pos + 1, pos + 10),
+      );
+      if (hex) {
+        const code = hex[1] ?? hex[2] ?? hex[3];
+        const value = code !== undefined ? Number.parseInt(code, 16) : Number.parseInt(hex[4]!, 8);
+        if (value > 0x10ffff)
+          return { ok: false, issues: [{ message: 'an escape beyond Unicode', offset: pos }] };
+        out += String.fromCodePoint(value);
+        pos += 1 + hex[0].length;
         continue;
       }
       // PromQL keeps unknown escapes in regexes (e.g. "\\.") as written by the user.
@@ -196,7 +237,7 @@ export function compileSelector(
     if (m.op === '=') return (labels: Readonly<Record<string, string>>) => (labels[m.name] ?? '') === m.value;
     if (m.op === '!=')
       return (labels: Readonly<Record<string, string>>) => (labels[m.name] ?? '') !== m.value;
-    const re = new RegExp(`^(?:${m.value})$`, 'u');
+    const re = selectorRegExp(m.value);
     if (m.op === '=~') return (labels: Readonly<Record<string, string>>) => re.test(labels[m.name] ?? '');
     return (labels: Readonly<Record<string, string>>) => !re.test(labels[m.name] ?? '');
   });

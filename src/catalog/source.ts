@@ -1,6 +1,6 @@
 /** Positions in manifest files: from a path inside a YAML document to file:line:column. */
 
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import type { CatalogIssue, IssueCode, Severity } from './issues.ts';
 
 /** A catalog input: a file name (for messages) and its text. */
@@ -18,20 +18,46 @@ export interface SourceLocator {
   position(path: readonly (string | number)[], options?: { key?: boolean }): { line: number; column: number };
 }
 
+/**
+ * Line starts of a text, for offset -> line:column. Computed from the text itself: yaml's
+ * LineCounter misses newlines inside multi-line tokens while it recovers from a syntax
+ * error, which shifted every later position of the file (found by fuzzing).
+ */
+export class LineIndex {
+  readonly #starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 10) this.#starts.push(i + 1);
+      else if (code === 13 && text.charCodeAt(i + 1) !== 10) this.#starts.push(i + 1);
+    }
+  }
+  /** 1-based line and column of a 0-based offset. */
+  position(offset: number): { line: number; column: number } {
+    let low = 0;
+    let high = this.#starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.#starts[mid]! <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: offset - this.#starts[low]! + 1 };
+  }
+}
+
 /** Builds a locator over one parsed YAML document. */
 export function locatorFor(
   file: string,
   documentIndex: number,
   document: Document.Parsed,
-  lineCounter: LineCounter,
+  lines: LineIndex,
 ): SourceLocator {
   return {
     file,
     documentIndex,
     position(path, options = {}) {
       const offset = offsetOf(document.contents, path, options.key ?? false) ?? document.range[0];
-      const { line, col } = lineCounter.linePos(offset);
-      return { line, column: col };
+      return lines.position(offset);
     },
   };
 }

@@ -1,27 +1,27 @@
 /** "Did you mean ...?" suggestions for misspelled references. */
 
-/** Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions). */
+/**
+ * Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions),
+ * in three rolling rows: memory is linear in the shorter string.
+ */
 export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
+  if (a.length < b.length) [a, b] = [b, a];
   const cols = b.length + 1;
-  const d: number[] = new Array(rows * cols).fill(0);
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
+  let before = new Array<number>(cols).fill(0);
+  let previous = Array.from({ length: cols }, (_, j) => j);
+  let current = new Array<number>(cols).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(
-        d[(i - 1) * cols + j]! + 1,
-        d[i * cols + j - 1]! + 1,
-        d[(i - 1) * cols + j - 1]! + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[(i - 2) * cols + j - 2]! + 1);
-      }
-      d[i * cols + j] = best;
+      let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, before[j - 2]! + 1);
+      current[j] = best;
     }
+    [before, previous, current] = [previous, current, before];
   }
-  return d[rows * cols - 1]!;
+  return previous[cols - 1]!;
 }
 
 /**
@@ -32,14 +32,18 @@ export function editDistance(a: string, b: string): number {
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  const allowed = Math.max(1, Math.floor(name.length / 3));
   for (const candidate of candidates) {
+    // The distance is at least the length difference: skip hopeless candidates unmeasured,
+    // and never compare very long strings (a 20,000-character name is no typo).
+    if (Math.abs(candidate.length - name.length) > allowed || name.length > 256 || candidate.length > 256)
+      continue;
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.floor(name.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 

@@ -7,7 +7,7 @@
  * common status codes and methods, names suited to the label, and absence (`""`).
  */
 
-import { compileSelector, type LabelMatcher, type SeriesSelector } from '../catalog/index.ts';
+import { compileSelector, type LabelMatcher, type SeriesSelector, selectorRegExp } from '../catalog/index.ts';
 
 /** A label set seen as a series named `name` must (or must not) match `selector`. */
 export interface Condition {
@@ -71,11 +71,11 @@ function compileMatcher(matcher: LabelMatcher): (value: string) => boolean {
     case '!=':
       return (value) => value !== matcher.value;
     case '=~': {
-      const re = new RegExp(`^(?:${matcher.value})$`, 'u');
+      const re = selectorRegExp(matcher.value);
       return (value) => re.test(value);
     }
     case '!~': {
-      const re = new RegExp(`^(?:${matcher.value})$`, 'u');
+      const re = selectorRegExp(matcher.value);
       return (value) => !re.test(value);
     }
   }
