@@ -31,7 +31,9 @@ ${CONFIG_OVERRIDES.map((o) => `  --${o.flag.padEnd(20)} ${o.env}`).join('\n')}
         return EXIT.invalid;
       }
     }
-    const flags = Object.fromEntries(CONFIG_OVERRIDES.map((o) => [o.flag, values[o.flag] as string | undefined]));
+    const flags = Object.fromEntries(
+      CONFIG_OVERRIDES.map((o) => [o.flag, values[o.flag] as string | undefined]),
+    );
     const config = resolveUnitConfig({ ...(file ? { file } : {}), flags, env: io.env });
     if (!config.ok) {
       for (const issue of config.issues) io.stderr(`${issue.where}: ${issue.message}\n`);

@@ -216,7 +216,15 @@ export class BatchReducer {
     for (const sample of samples) {
       // Decoders flag stale markers explicitly: a NaN's payload bits may not survive JS.
       const stale = sample.stale === true || isStaleMarker(sample.value);
-      this.#sample(key, labels, routes, isGauge, sample.timestampMs, stale ? Number.NaN : sample.value, stale);
+      this.#sample(
+        key,
+        labels,
+        routes,
+        isGauge,
+        sample.timestampMs,
+        stale ? Number.NaN : sample.value,
+        stale,
+      );
     }
     return true;
   }

@@ -687,7 +687,10 @@ export class SqliteCountStore implements CountStore {
    * counted with its cursors moved, or not at all (exactly once across crashes). If
    * `alongside` throws, nothing of the batch is written.
    */
-  putSyncWith(writes: readonly CountWrite[], alongside: (db: DatabaseSync) => void): StoreResult<WriteSummary> {
+  putSyncWith(
+    writes: readonly CountWrite[],
+    alongside: (db: DatabaseSync) => void,
+  ): StoreResult<WriteSummary> {
     return this.#write(writes, false, alongside);
   }
 
