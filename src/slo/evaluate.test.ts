@@ -157,6 +157,14 @@ describe('evaluateSlo: occurrences', () => {
     assert.equal(tier(clean, 'page-1h').long.gatingBurnRate, 0);
   });
 
+  test('a budget spent by a handful of events in a young window is reported but does not alert', () => {
+    // 2 bad of 1,000 at 99.9%: the budget is 1 event, 200% consumed; but 1,000 < 3,600 events.
+    const s = unwrap(evaluateSlo(definition(), seriesOf([{ minute: A - 1, good: 998, total: 1000 }]), AT_MS));
+    assertClose(s.budget.period.remainingRatio, -1);
+    assert.equal(s.budgetExhausted, true);
+    assert.ok(!s.alerts.transitions.some((t) => t.name === 'budget-exhausted'));
+  });
+
   test('an overspent budget is reported below zero and raises budget-exhausted at once', () => {
     // 0.2% errors at 99.9%: consumed 2, remaining -1.
     const s = unwrap(evaluateSlo(definition(), seriesOf(steady(A - D28, A, 998, 1000)), AT_MS));

@@ -289,7 +289,16 @@ export function evaluateSlo(
       !quietByMaintenance,
   };
   if (a.enabled && a.budgetExhausted) {
-    conditions.push({ name: 'budget-exhausted', severity: 'ticket', active: budgetExhausted, forMinutes: 0 });
+    // Low-traffic gating applies here too: a window holding a few hundred events has a
+    // budget of a fraction of one event (a fresh unit, a new service), and one error
+    // "exhausts" it. Slice-based budgets count time, so they are not gated.
+    const enoughEvents = d.budgeting.method !== 'occurrences' || total >= a.minEvents;
+    conditions.push({
+      name: 'budget-exhausted',
+      severity: 'ticket',
+      active: budgetExhausted && enoughEvents,
+      forMinutes: 0,
+    });
   }
   if (a.enabled && a.trafficCessation) {
     conditions.push({
