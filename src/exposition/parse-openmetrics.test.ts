@@ -361,6 +361,11 @@ foo_seconds_sum{a="bb"} 0 456
     rejects('foo{a="1",b="2"} 1\nfoo{b="2",a="1"} 2\n# EOF\n', ['series.duplicate']);
   });
 
+  test('a duplicate series with many labels in another order is still found', () => {
+    const pairs = Array.from({ length: 40 }, (_, i) => `l${i}="${i}"`);
+    rejects(`foo{${pairs.join(',')}} 1\nfoo{${pairs.reverse().join(',')}} 2\n# EOF\n`, ['series.duplicate']);
+  });
+
   test('timestamps of one series must increase', () => {
     rejects('foo 1 456\nfoo 2 123\n# EOF\n', ['timestamp.order']);
   });

@@ -827,18 +827,22 @@ class Parser {
       if (excluded === last) return text.slice(starts[0], ends[last - 1]);
       return `${text.slice(starts[0], ends[excluded - 1])},${text.slice(starts[excluded + 1], ends[last])}`;
     }
-    // Insertion sort of label indices: label sets are small.
+    // Label sets are small: an insertion sort of their indices, or a real sort when wide.
     const order = this.order;
     let n = 0;
     for (let i = 0; i < count; i++) {
       if (i === excluded || this.values[i] === '') continue;
       const name = names[i] as string;
       let k = n++;
-      while (k > 0 && (names[order[k - 1] as number] as string) > name) {
+      while (count <= 16 && k > 0 && (names[order[k - 1] as number] as string) > name) {
         order[k] = order[k - 1] as number;
         k--;
       }
       order[k] = i;
+    }
+    if (count > 16) {
+      order.length = n;
+      order.sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : 1));
     }
     let key = '';
     for (let k = 0; k < n; k++) {

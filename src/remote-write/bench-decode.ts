@@ -127,7 +127,8 @@ function check(result: { ok: boolean }): void {
 /** Calibration: one pass summing the bytes of the v1 payload, the floor for anything reading it. */
 function byteSum(bytes: Uint8Array): number {
   let s = 0;
-  for (let i = 0; i < bytes.length; i++) s = (s + bytes[i]!) | 0;
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) s = (s + bytes[i]!) | 0;
   return s;
 }
 

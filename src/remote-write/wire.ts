@@ -315,8 +315,9 @@ export function compareRanges(buf: Uint8Array, a0: number, a1: number, b0: numbe
 
 /** Whether `buf[start, end)` equals `bytes`. */
 export function rangeEquals(buf: Uint8Array, start: number, end: number, bytes: Uint8Array): boolean {
-  if (end - start !== bytes.length) return false;
-  for (let i = 0; i < bytes.length; i++) if (buf[start + i] !== bytes[i]) return false;
+  const n = bytes.length;
+  if (end - start !== n) return false;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== bytes[i]) return false;
   return true;
 }
 
