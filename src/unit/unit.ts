@@ -35,6 +35,8 @@ export interface UnitHandle {
   state: UnitState;
   metrics: MetricsRegistry;
   catalog(): Catalog;
+  /** The latest evaluation, if one ran. */
+  lastEvaluation(): EvaluationReport | undefined;
   /** Runs one evaluation now (also used by tests with a fake clock). */
   evaluateNow(): Promise<EvaluationReport>;
   /** Re-reads the catalog; keeps the last valid one when the new one is broken. */
@@ -316,6 +318,7 @@ export async function startUnit(
       state,
       metrics,
       catalog: () => catalog,
+      lastEvaluation: () => evaluator.last,
       evaluateNow,
       reloadCatalog,
       async close() {
