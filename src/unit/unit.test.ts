@@ -339,3 +339,45 @@ describe('the unit', () => {
     );
   });
 });
+
+describe('catalog hot reload', () => {
+  test('an edited catalog file takes effect without a restart, and a broken edit does not', async () => {
+    const hotDir = await mkdtemp(join(tmpdir(), 'sextant-unit-hot-'));
+    await writeFile(join(hotDir, 'catalog.yaml'), CATALOG);
+    const resolved = resolveUnitConfig({
+      flags: { id: 'hot', catalog: hotDir, 'data-dir': join(hotDir, 'data'), listen: '127.0.0.1:0' },
+      env: {},
+    });
+    assert.ok(resolved.ok);
+    const started = await startUnit(resolved.value, {
+      log: () => {},
+      queue: () => new MemoryNotificationQueue(),
+    });
+    assert.ok(started.ok);
+    const hot = started.value;
+    const objective = () => hot.catalog().services.get('api')!.slos[0]!.objectiveRatio;
+    const waitFor = async (condition: () => boolean) => {
+      for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      return condition();
+    };
+    try {
+      await writeFile(
+        join(hotDir, 'catalog.yaml'),
+        CATALOG.replace('objectivePercent: 99.9', 'objectivePercent: 99.5'),
+      );
+      assert.ok(await waitFor(() => objective() === 0.995), 'the edit took effect');
+      await writeFile(
+        join(hotDir, 'catalog.yaml'),
+        CATALOG.replace('objectivePercent: 99.9', 'objectivePercent: 199'),
+      );
+      assert.ok(
+        await waitFor(() => /sextant_unit_catalog_valid 0/.test(hot.metrics.render())),
+        'the broken edit was seen',
+      );
+      assert.equal(objective(), 0.995, 'the last valid catalog stays in force');
+    } finally {
+      await hot.close();
+      await rm(hotDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,6 +20,7 @@ import {
   type ReceiverConfig,
 } from '../notify/index.ts';
 import { toError } from '../util/index.ts';
+import { watchCatalog } from './catalog-watch.ts';
 import { parseListen, type UnitConfig } from './config.ts';
 import { type EvaluationReport, Evaluator } from './evaluator.ts';
 import { unitApp } from './http.ts';
@@ -280,6 +281,7 @@ export async function startUnit(
   const timers: NodeJS.Timeout[] = [];
   const scale = options.timeScale ?? 1;
   let stopScrapers = () => {};
+  let stopWatch = () => {};
   if (!options.manual) {
     const tick = () =>
       evaluateNow().catch((error) => log('error', 'evaluation failed', { error: toError(error).message }));
@@ -307,6 +309,10 @@ export async function startUnit(
     void housekeeping();
     timers.push(setInterval(housekeeping, (10 * 60_000) / scale));
     dispatcher?.start(1000);
+    stopWatch = watchCatalog(config.catalog, reloadCatalog, {
+      onError: (error) =>
+        log('warn', 'catalog watch failed; changes are picked up by polling', { error: error.message }),
+    });
   }
   for (const timer of timers) timer.unref();
   log('info', 'unit started', { url, unit: config.unit.id, services: catalog.services.size, catalogValid });
@@ -326,6 +332,7 @@ export async function startUnit(
         closing = true;
         for (const timer of timers) clearInterval(timer);
         stopScrapers();
+        stopWatch();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (evaluating) await evaluating.catch(() => undefined);
         if (dispatcher) {
