@@ -104,8 +104,13 @@ describe('a valid catalog', () => {
     assert.equal(slo.definition.alerting.minEvents, 3600);
   });
 
-  test('every issue code has a meaning', () => {
-    for (const [code, meaning] of Object.entries(ISSUE_CODES)) assert.ok(meaning.length > 10, code);
+  test('every issue code has a meaning and a test that produces it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const tests = await readFile(new URL(import.meta.url), 'utf8');
+    for (const [code, meaning] of Object.entries(ISSUE_CODES)) {
+      assert.ok(meaning.length > 10, code);
+      assert.ok(tests.includes(`'${code}'`), `no test in this file produces ${code}`);
+    }
   });
 });
 
@@ -189,10 +194,27 @@ describe('YAML and manifest shape', () => {
     assert.equal(only('schema.range', { 't.yaml': TEAM, 'j.yaml': journey }).line, 6);
   });
 
-  test('an SLI with an unknown kind is invalid', () => {
+  test('an SLI with an unknown kind matches no accepted form', () => {
     const text = SERVICE.replace('kind: events', 'kind: eventz');
-    assert.ok(
-      build({ 't.yaml': TEAM, 's.yaml': text }).issues.some((i) => i.path.join('.') === 'spec.slis.0.kind'),
+    const issue = only('schema.invalid', { 't.yaml': TEAM, 's.yaml': text });
+    assert.deepEqual(issue.path, ['spec', 'slis', 0, 'kind']);
+  });
+
+  test('an alias without an anchor is located at the alias', () => {
+    const issue = only('yaml.alias', {
+      'x.yaml': 'apiVersion: sextant.dev/v1\nkind: Team\nmetadata: {name: *team}\nspec: {}\n',
+    });
+    assert.deepEqual([issue.line, issue.column], [3, 18]);
+  });
+
+  test('a significant label that is not a Prometheus label name is a format error', () => {
+    const text = SERVICE.replace(
+      '    - name: writes\n      kind: events',
+      '    - name: writes\n      kind: events\n      significantLabels: [job-name]',
+    );
+    assert.match(
+      only('schema.format', { 't.yaml': TEAM, 's.yaml': text }).message,
+      /"job-name" is not a Prometheus label name/,
     );
   });
 });
