@@ -25,5 +25,5 @@ export {
   type SeriesSelector,
   selectorRegExp,
 } from './selector.ts';
-export { issueAt, type SourceFile, type SourceLocator } from './source.ts';
+export { issueAt, LineIndex, locatorFor, type SourceFile, type SourceLocator } from './source.ts';
 export { closestName, didYouMean, editDistance } from './suggest.ts';

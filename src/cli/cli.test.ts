@@ -3,26 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runSextant } from '../../test/support/cli.ts';
 import { manifestJsonSchema } from '../catalog/index.ts';
-import type { Io } from './io.ts';
-import { runCli } from './main.ts';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    cwd: process.cwd(),
-    env: {},
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+/** The CLI in-process, with captured output (test/support/cli.ts). */
+const run = (args: string[]) => runSextant(args);
 
 const TEAM = `apiVersion: sextant.dev/v1
 kind: Team

@@ -4,26 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Io } from './io.ts';
-import { runCli } from './main.ts';
+import { runSextant } from '../../test/support/cli.ts';
 
 const FIXTURES = fileURLToPath(new URL('../interop/backstage/fixtures/', import.meta.url));
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    cwd: process.cwd(),
-    env: {},
-  };
-  return { code: await runCli(args, io), stdout, stderr };
-}
+/** The CLI in-process, with captured output (test/support/cli.ts). */
+const run = (args: string[]) => runSextant(args);
 
 let dir = '';
 before(async () => {

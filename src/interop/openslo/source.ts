@@ -3,7 +3,8 @@
  * importer read, so that whatever it did not read can be reported instead of dropped.
  */
 
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Document, parseAllDocuments } from 'yaml';
+import { LineIndex, locatorFor } from '../../catalog/index.ts';
 import type { ImportNote, InteropFile } from './notes.ts';
 
 export type Path = (string | number)[];
@@ -48,12 +49,27 @@ export function loadOpenSlo(files: readonly InteropFile[]): {
   const objects: OpenSloObject[] = [];
   const notes: ImportNote[] = [];
   for (const file of files) {
-    const lineCounter = new LineCounter();
-    const documents = parseAllDocuments(file.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    (Array.isArray(documents) ? documents : []).forEach((document, documentIndex) => {
+    const lines = new LineIndex(file.text);
+    let documents: Document.Parsed[];
+    try {
+      const parsed = parseAllDocuments(file.text, { prettyErrors: false, uniqueKeys: true });
+      documents = Array.isArray(parsed) ? parsed : [];
+    } catch (error) {
+      // The yaml composer recurses per nesting level: absurd nesting overflows the stack.
+      notes.push({
+        severity: 'warning',
+        file: file.path,
+        line: 1,
+        column: 1,
+        path: [],
+        message: `invalid YAML, file skipped: ${(error as Error).message} (nesting too deep?)`,
+      });
+      continue;
+    }
+    documents.forEach((document, documentIndex) => {
       if (document.errors.length > 0) {
         for (const error of document.errors) {
-          const { line, col } = lineCounter.linePos(error.pos[0]);
+          const { line, column: col } = lines.position(error.pos[0]);
           notes.push({
             severity: 'warning',
             file: file.path,
@@ -70,7 +86,7 @@ export function loadOpenSlo(files: readonly InteropFile[]): {
         value = document.toJS({ maxAliasCount: 100 });
       } catch (error) {
         // Alias bombs and unresolved aliases are refused by yaml; say so instead of crashing.
-        const { line, col } = lineCounter.linePos(document.range[0]);
+        const { line, column: col } = lines.position(document.range[0]);
         notes.push({
           severity: 'warning',
           file: file.path,
@@ -82,14 +98,11 @@ export function loadOpenSlo(files: readonly InteropFile[]): {
         return;
       }
       if (value === null || value === undefined) return;
+      const locator = locatorFor(file.path, documentIndex, document, lines);
       const at =
         (base: Path) =>
-        (path: Path, options: { key?: boolean } = {}) => {
-          const { line, col } = lineCounter.linePos(
-            offsetOf(document.contents, [...base, ...path], options.key ?? false) ?? document.range[0],
-          );
-          return { line, column: col };
-        };
+        (path: Path, options: { key?: boolean } = {}) =>
+          locator.position([...base, ...path], options);
       // The OpenSLO repository's own examples are YAML lists of objects; accept both forms.
       const items: [Path, unknown][] = Array.isArray(value)
         ? value.map((item, i) => [[i], item])
@@ -338,33 +351,4 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (isRecord(value)) return 'a mapping';
   return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-function offsetOf(root: unknown, path: Path, wantKey: boolean): number | undefined {
-  let node: unknown = root;
-  let best = rangeStart(root);
-  for (const [index, part] of path.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part),
-      );
-      if (!pair) return best;
-      if (wantKey && index === path.length - 1) return rangeStart(pair.key) ?? best;
-      node = pair.value;
-      best = rangeStart(pair.value) ?? rangeStart(pair.key) ?? best;
-    } else if (isSeq(node) && typeof part === 'number') {
-      const item = node.items[part];
-      if (item === undefined) return best;
-      node = item;
-      best = rangeStart(item) ?? best;
-    } else {
-      return best;
-    }
-  }
-  return best;
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as Node | null | undefined)?.range;
-  return range ? range[0] : undefined;
 }
