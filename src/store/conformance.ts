@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { CountSeries } from '../slo/index.ts';
-import type { CountStore, CountWrite, RetentionPolicy, SeriesKey } from './types.ts';
+import type { CountStore, CountWrite, DenseWrite, RetentionPolicy, SeriesKey } from './types.ts';
 
 /** Creates a fresh, empty store; the suite closes it. */
 export type MakeCountStore = (options: { retention?: RetentionPolicy }) => Promise<CountStore>;
@@ -91,6 +91,45 @@ const writeArb = fc
 const windowArb = fc
   .tuple(fc.integer({ min: -90, max: 3 * DAY + 90 }), fc.integer({ min: 0, max: 3 * DAY + 180 }))
   .map(([from, length]) => [T0 + from, T0 + from + length] as const);
+
+// Writes interleaved with reads: minutes over 12 hours, so writes keep landing in the hours
+// earlier reads looked at (appends after the newest hour, late corrections before it, dense
+// rewrites across hours).
+const SPAN = 12 * HOUR;
+const countsArb = fc
+  .tuple(fc.integer({ min: 0, max: 400 }), fc.double({ min: 0, max: 1, noNaN: true }))
+  .map(([totalHalves, share]) => [Math.floor(totalHalves * share) / 2, totalHalves / 2] as const);
+type Op = { kind: 'put' | 'add'; writes: CountWrite[] } | { kind: 'dense'; write: DenseWrite };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constantFrom<'put' | 'add'>('put', 'add'),
+    writes: fc.array(
+      fc
+        .tuple(fc.integer({ min: 0, max: KEYS.length - 1 }), fc.integer({ min: 0, max: SPAN - 1 }), countsArb)
+        .map(([series, minute, [good, total]]) => at(KEYS[series]!, T0 + minute, good, total)),
+      { minLength: 1, maxLength: 10 },
+    ),
+  }),
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: KEYS.length - 1 }),
+      fc.integer({ min: 0, max: SPAN - 1 }),
+      fc.array(countsArb, { maxLength: 150 }),
+    )
+    .map(
+      ([series, start, counts]): Op => ({
+        kind: 'dense',
+        write: {
+          ...KEYS[series]!,
+          startMinute: T0 + start,
+          good: counts.map(([good]) => good),
+          total: counts.map(([, total]) => total),
+        },
+      }),
+    ),
+);
+/** The windows of a status (5m .. 6h, 12h, and all of the span), ending at its instant. */
+const STATUS_MINUTES = [5, 30, 60, 90, 120, 360, 720, SPAN + 1];
 
 /** Splits `writes` into consecutive batches at the given cut points. */
 function batches<T>(items: readonly T[], cuts: readonly number[]): T[][] {
@@ -343,6 +382,35 @@ export function describeCountStoreConformance(name: string, makeStore: MakeCount
           assert.deepEqual(web.sum(T0, T0 + 2), { good: 2, total: 2 });
         }));
 
+      test('a write between the reads of one series and the next is seen by the next', () =>
+        withStore(async (store) => {
+          // Five series of one bucket each (i + 1 of 10 at 00:30): reading the first two is how
+          // a status of many series starts; then series 3 is corrected to 0 of 10.
+          const fleet = Array.from({ length: 5 }, (_, i) => ({
+            sli: 'fleet/requests',
+            labels: { route: `r${i}` },
+          }));
+          await ok(store.put(fleet.map((key, i) => at(key, T0 + 30, i + 1, 10))));
+          const reader = await store.reader();
+          const window = (i: number) => reader.series(fleet[i]!).sum(T0, T0 + HOUR);
+          assert.deepEqual(
+            [window(0), window(1)],
+            [
+              { good: 1, total: 10 },
+              { good: 2, total: 10 },
+            ],
+          );
+          await ok(store.put([at(fleet[3]!, T0 + 30, 0, 10)]));
+          assert.deepEqual(
+            [window(2), window(3), window(4)],
+            [
+              { good: 3, total: 10 },
+              { good: 0, total: 10 },
+              { good: 5, total: 10 },
+            ],
+          );
+        }));
+
       test('forEachMinute visits minutes with counts, ascending, within [from, to)', () =>
         withStore(async (store) => {
           await ok(
@@ -416,6 +484,40 @@ export function describeCountStoreConformance(name: string, makeStore: MakeCount
             assert.deepEqual((await store.reader()).series(API).sum(T0 + 8 * HOUR, T0 + 8 * HOUR + 1), {
               good: 2,
               total: 2,
+            });
+          },
+          { retention },
+        ));
+
+      test('every series of a fleet counts only what retention kept, read one after another', () =>
+        withStore(
+          async (store) => {
+            // Six series, series i with i + 1 good of 2i + 2 every minute for ten hours.
+            const fleet = Array.from({ length: 6 }, (_, i) => ({
+              sli: 'fleet/requests',
+              labels: { route: `r${i}` },
+            }));
+            await ok(
+              store.put(fleet.flatMap((key, i) => tenHours.map((w) => at(key, w.minute, i + 1, 2 * i + 2)))),
+            );
+            await ok(store.applyRetention(T0 + 10 * HOUR));
+            const reader = await store.reader();
+            // Kept: 06:00-10:00, 240 minutes; 08:30 is exact, 150 minutes before 11:00.
+            for (const [i, key] of fleet.entries()) {
+              assert.deepEqual(reader.series(key).sum(T0, T0 + 11 * HOUR), {
+                good: 240 * (i + 1),
+                total: 480 * (i + 1),
+              });
+            }
+            for (const [i, key] of fleet.entries()) {
+              assert.deepEqual(reader.series(key).sum(T0 + 8 * HOUR + 30, T0 + 11 * HOUR), {
+                good: 90 * (i + 1),
+                total: 180 * (i + 1),
+              });
+            }
+            assert.deepEqual(reader.sliSeries('fleet/requests').sum(T0, T0 + 11 * HOUR), {
+              good: 240 * 21,
+              total: 480 * 21,
             });
           },
           { retention },
@@ -553,6 +655,58 @@ export function describeCountStoreConformance(name: string, makeStore: MakeCount
             },
           ),
           { numRuns: 40 },
+        );
+      });
+
+      test('reads between writes of every kind, through one reader, equal brute-force sums', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(opArb, { minLength: 1, maxLength: 12 }),
+            fc.array(fc.tuple(fc.integer({ min: -60, max: SPAN }), fc.nat({ max: SPAN })), { maxLength: 4 }),
+            async (ops, extra) => {
+              // After each write a status one minute after the newest minute written so far
+              // (its windows end there), plus a few other windows, read through the reader
+              // made before the first write: what it cached must follow every write.
+              const oracle = new Oracle();
+              const store = await makeStore({});
+              try {
+                const reader = await store.reader();
+                let newest = T0;
+                for (const op of ops) {
+                  if (op.kind === 'dense') {
+                    const w = op.write;
+                    await ok(store.putDense([w]));
+                    for (let i = 0; i < w.good.length; i++)
+                      oracle.apply(at(w, w.startMinute + i, w.good[i]!, w.total[i]!), false);
+                    if (w.good.length > 0) newest = Math.max(newest, w.startMinute + w.good.length - 1);
+                  } else {
+                    await ok(op.kind === 'put' ? store.put(op.writes) : store.add(op.writes));
+                    for (const w of op.writes) {
+                      oracle.apply(w, op.kind === 'add');
+                      newest = Math.max(newest, w.minute);
+                    }
+                  }
+                  const now = newest + 1;
+                  const windows = [
+                    ...STATUS_MINUTES.map((minutes) => [now - minutes, now] as const),
+                    ...extra.map(([from, length]) => [T0 + from, T0 + from + length] as const),
+                  ];
+                  for (const [from, to] of windows) {
+                    for (const key of KEYS) {
+                      assert.deepEqual(reader.series(key).sum(from, to), oracle.sum([key], from, to));
+                    }
+                    assert.deepEqual(
+                      reader.sliSeries(API.sli).sum(from, to),
+                      oracle.sum([API, WEB], from, to),
+                    );
+                  }
+                }
+              } finally {
+                await store.close();
+              }
+            },
+          ),
+          { numRuns: 60 },
         );
       });
 

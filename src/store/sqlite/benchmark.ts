@@ -1,6 +1,9 @@
 /**
  * Bulk-loads a synthetic fleet into a SQLite count store and times full SLO status of every
- * series: 28-day budget plus the four Workbook burn-rate tiers and alert states.
+ * series: 28-day budget plus the four Workbook burn-rate tiers and alert states, cold (store
+ * just opened), warm (same instant again) and one minute later (after one `put` batch with
+ * that minute of every series; those minutes are cleared again at the end, so `--skip-load`
+ * runs see the same data).
  *
  *   node src/store/sqlite/benchmark.ts [--series 10000] [--days 28] [--path FILE] [--keep]
  *     [--durability full|normal|off] [--skip-load]
@@ -13,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ALERT_TIERS, DEFAULT_MIN_EVENTS, evaluateSlo, type SloDefinition } from '../../slo/index.ts';
-import type { DenseWrite } from '../types.ts';
+import type { CountWrite, DenseWrite } from '../types.ts';
 import { type Durability, openSqliteCountStore, type SqliteCountStore } from './index.ts';
 
 /** xorshift32: fast, deterministic, good enough for load shapes. */
@@ -131,6 +134,28 @@ async function main(): Promise<void> {
       `${label}: status of ${work.length} SLOs in ${(performance.now() - started).toFixed(1)} ms (${firing} with a tier condition met)`,
     );
   }
+  // One minute later, three times: the minute that just ended arrives for every series in
+  // one batch, then every SLO is evaluated at the next minute.
+  const liveMinutes = [0, 1, 2].map((r) => endMinute + r);
+  for (const [r, minute] of liveMinutes.entries()) {
+    const writes: CountWrite[] = series.map((s, i) => {
+      const total = 100 + ((i * 7 + r) % 3900);
+      return { sli: s.sli, labels: s.labels, minute, good: i % 20 === 0 ? total - 3 : total, total };
+    });
+    const wrote = performance.now();
+    const written = await store.put(writes);
+    if (!written.ok) throw new Error(JSON.stringify(written.issues.slice(0, 3)));
+    const started = performance.now();
+    let firing = 0;
+    for (const w of work) {
+      const status = evaluateSlo(w.definition, w.series, atMs + (r + 1) * 60_000);
+      if (!status.ok) throw new Error(JSON.stringify(status.issues));
+      if (status.value.tiers.some((t) => t.conditionMet)) firing++;
+    }
+    console.log(
+      `next minute: write of ${writes.length} buckets in ${(started - wrote).toFixed(1)} ms, status of ${work.length} SLOs in ${(performance.now() - started).toFixed(1)} ms (${firing} with a tier condition met)`,
+    );
+  }
   // Every SLI summed across its label values (500 SLIs of 20 series each).
   const slis = [...new Set(series.map((s) => s.sli))];
   const started = performance.now();
@@ -139,6 +164,12 @@ async function main(): Promise<void> {
     `warm: ${slis.length} per-SLI SLOs (summed series) in ${(performance.now() - started).toFixed(1)} ms`,
   );
   console.log(`peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  const cleared = await store.put(
+    liveMinutes.flatMap((minute) =>
+      series.map((s) => ({ sli: s.sli, labels: s.labels, minute, good: 0, total: 0 })),
+    ),
+  );
+  if (!cleared.ok) throw new Error(JSON.stringify(cleared.issues.slice(0, 3)));
   store.closeSync();
   if (dir !== undefined && !values.keep) rmSync(dir, { recursive: true, force: true });
 }

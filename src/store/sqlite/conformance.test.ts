@@ -27,3 +27,9 @@ describeCountStoreConformance('sqlite file (WAL)', async (options) =>
 describeCountStoreConformance('sqlite :memory: with a 2-entry cache', async (options) =>
   open({ path: ':memory:', cacheHours: 2, ...options }),
 );
+
+// 16 entries: eviction sweeps keep the entries read since the previous sweep, and writes
+// correct the survivors: results must not change either.
+describeCountStoreConformance('sqlite :memory: with a 16-entry cache', async (options) =>
+  open({ path: ':memory:', cacheHours: 16, ...options }),
+);

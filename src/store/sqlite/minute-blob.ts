@@ -64,20 +64,16 @@ function write(view: DataView, offset: number, code: number, values: Float64Arra
 
 function read(view: DataView, offset: number, code: number, out: Float64Array): number {
   const width = widthOf(code);
-  if (width === 0) {
-    out.fill(0);
-    return offset;
-  }
   const scale = code & HALVES ? 0.5 : 1;
-  for (let i = 0; i < MINUTES_PER_HOUR; i++) {
-    const at = offset + i * width;
-    let v: number;
-    if (width === 1) v = view.getUint8(at);
-    else if (width === 2) v = view.getUint16(at, true);
-    else if (width === 4) v = view.getUint32(at, true);
-    else v = view.getFloat64(at, true);
-    out[i] = v * scale;
-  }
+  // One loop per width: the width test stays out of the per-minute loop (reads of a cold
+  // status decode about 7 blobs per series).
+  if (width === 0) out.fill(0);
+  else if (width === 1) for (let i = 0; i < MINUTES_PER_HOUR; i++) out[i] = view.getUint8(offset + i) * scale;
+  else if (width === 2)
+    for (let i = 0; i < MINUTES_PER_HOUR; i++) out[i] = view.getUint16(offset + 2 * i, true) * scale;
+  else if (width === 4)
+    for (let i = 0; i < MINUTES_PER_HOUR; i++) out[i] = view.getUint32(offset + 4 * i, true) * scale;
+  else for (let i = 0; i < MINUTES_PER_HOUR; i++) out[i] = view.getFloat64(offset + 8 * i, true) * scale;
   return offset + width * MINUTES_PER_HOUR;
 }
 
