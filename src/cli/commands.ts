@@ -1,5 +1,6 @@
 /** Every `sextant` subcommand, in the order `sextant help` lists them. */
 
+import { backfillCommand } from './cmd-backfill.ts';
 import { catalogCommand } from './cmd-catalog.ts';
 import { demoCommand } from './cmd-demo.ts';
 import { exportOpenSloCommand, importBackstageCommand, importOpenSloCommand } from './cmd-import.ts';
@@ -14,6 +15,7 @@ import type { Command } from './io.ts';
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   unitCommand,
+  backfillCommand,
   validateCommand,
   catalogCommand,
   initCommand,

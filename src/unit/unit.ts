@@ -5,6 +5,7 @@
  */
 
 import { mkdir, stat } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -26,6 +27,7 @@ import { type EvaluationReport, Evaluator } from './evaluator.ts';
 import { unitApp } from './http.ts';
 import { jsonLogger, type Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
+import { startPromqlPull } from './promql-pull.ts';
 import { startScrapers } from './scrape.ts';
 import { type ApplyResult, UnitState } from './state.ts';
 
@@ -78,9 +80,12 @@ export async function startUnit(
     },
   });
   if (!opened.ok) {
+    const locked = /database is locked|SQLITE_BUSY/i.test(opened.message);
     return {
       ok: false,
-      message: `cannot open the unit's database ${dbPath}: ${opened.message}. If the file is damaged, move it aside (it is never deleted by Sextant) and start again to begin with empty counts.`,
+      message: locked
+        ? `the unit's database ${dbPath} is in use by another process (another unit or sextant backfill on the same data directory); stop it first`
+        : `cannot open the unit's database ${dbPath}: ${opened.message}. If the file is damaged, move it aside (it is never deleted by Sextant) and start again to begin with empty counts.`,
     };
   }
   const state = opened.value;
@@ -275,12 +280,21 @@ export async function startUnit(
     state.close();
     return { ok: false, message: `cannot listen on ${config.listen}: ${server.message}` };
   }
+  // server.close() ends only the connections idle at that moment, so a sender that keeps
+  // its keep-alive connection busy (Prometheus does) would hold a graceful stop open for
+  // ever. While closing, answers say `Connection: close` and idle connections are ended
+  // until none is left (`close()` below). serve() without options makes a node:http server.
+  const httpServer = server as HttpServer;
+  httpServer.prependListener('request', (_request, response) => {
+    if (closing) response.setHeader('Connection', 'close');
+  });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   const timers: NodeJS.Timeout[] = [];
   const scale = options.timeScale ?? 1;
   let stopScrapers = () => {};
+  let stopPull = async () => {};
   let stopWatch = () => {};
   if (!options.manual) {
     const tick = () =>
@@ -294,6 +308,11 @@ export async function startUnit(
       log,
       timeScale: scale,
     });
+    stopPull = startPromqlPull(
+      config.sources.promql,
+      { state, catalog: () => catalog, now, log, metrics },
+      { timeScale: scale },
+    );
     const housekeeping = async () => {
       try {
         const report = await state.store.applyRetention(Math.floor(now() / 60_000));
@@ -332,8 +351,11 @@ export async function startUnit(
         closing = true;
         for (const timer of timers) clearInterval(timer);
         stopScrapers();
+        await stopPull();
         stopWatch();
+        const sweep = setInterval(() => httpServer.closeIdleConnections(), 50);
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        clearInterval(sweep);
         if (evaluating) await evaluating.catch(() => undefined);
         if (dispatcher) {
           await dispatcher.deliverDue().catch(() => undefined);
