@@ -410,6 +410,13 @@ describe('windows, durations and budgeting', () => {
       's.yaml': withWindow('window: 28d\n      alerting:\n        tiers:\n          page-1h: {for: 90s}'),
     });
   });
+  test('a tier may fire at once with for: 0m', () => {
+    const slo = build({
+      't.yaml': TEAM,
+      's.yaml': withWindow('window: 28d\n      alerting:\n        tiers:\n          page-1h: {for: 0m}'),
+    }).catalog.services.get('payments')!.slos[0]!;
+    assert.equal(slo.definition.alerting.tiers[0]!.forMinutes, 0);
+  });
   test('a short window longer than the long window is inconsistent', () => {
     only('alerting.invalid', {
       't.yaml': TEAM,

@@ -652,8 +652,12 @@ function normalizeAlerting(
       merged.shortMinutes =
         minutesOf(override.shortWindow, [...at, 'shortWindow'], report) ?? merged.shortMinutes;
     }
-    if (override.for !== undefined)
-      merged.forMinutes = minutesOf(override.for, [...at, 'for'], report) ?? merged.forMinutes;
+    if (override.for !== undefined) {
+      // `for: 0m` (fire at once) is a valid pending time; every other duration must be positive.
+      merged.forMinutes = /^0[wdhm]?$/.test(override.for)
+        ? 0
+        : (minutesOf(override.for, [...at, 'for'], report) ?? merged.forMinutes);
+    }
     if (override.factor !== undefined) {
       if (!(override.factor > 0))
         report.error(

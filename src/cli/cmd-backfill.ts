@@ -14,16 +14,19 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Catalog, didYouMean, formatIssue, type Sli } from '../catalog/index.ts';
 import { loadCatalogFromPaths } from '../catalog-files/index.ts';
-import { CONFIG_OVERRIDES, parseDurationMs, resolveUnitConfig, type UnitConfig } from '../unit/config.ts';
 import {
+  CONFIG_OVERRIDES,
   type FillReport,
   isSourceError,
   MAX_CHUNK_MINUTES,
   PromqlPuller,
   type PromqlSource,
+  parseDurationMs,
   pullableSlis,
-} from '../unit/promql-pull.ts';
-import { UnitState } from '../unit/state.ts';
+  resolveUnitConfig,
+  type UnitConfig,
+  UnitState,
+} from '../unit/index.ts';
 import { toError } from '../util/index.ts';
 import { type Command, EXIT, type Io, parseFlags, UsageError } from './io.ts';
 

@@ -15,10 +15,7 @@ import { loadCatalogFromPaths } from '../catalog-files/index.ts';
 import { type AlertNotice, summaryText } from '../notify/index.ts';
 import { createSimulator, expectedCounts, type Simulator, startMetricsServer } from '../simulator/index.ts';
 import { alertFactor, resolveWindow } from '../slo/index.ts';
-import { resolveUnitConfig } from '../unit/config.ts';
-import type { EvaluationReport } from '../unit/evaluator.ts';
-import { UnitState } from '../unit/state.ts';
-import { startUnit } from '../unit/unit.ts';
+import { type EvaluationReport, resolveUnitConfig, startUnit, UnitState } from '../unit/index.ts';
 import { type Command, EXIT, type Io, parseFlags, UsageError } from './io.ts';
 import { renderTable } from './table.ts';
 

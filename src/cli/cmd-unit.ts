@@ -1,8 +1,7 @@
 /** `sextant unit`: run the Observability Unit until SIGTERM or SIGINT. */
 
 import { readFile } from 'node:fs/promises';
-import { CONFIG_OVERRIDES, resolveUnitConfig } from '../unit/config.ts';
-import { startUnit } from '../unit/unit.ts';
+import { CONFIG_OVERRIDES, resolveUnitConfig, startUnit } from '../unit/index.ts';
 import { type Command, EXIT, parseFlags } from './io.ts';
 
 const flagOptions = Object.fromEntries([
