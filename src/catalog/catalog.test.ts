@@ -1,55 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PAYMENTS_SERVICES as SERVICE, PAYMENTS_TEAM as TEAM } from '../../test/support/manifests.ts';
 import { buildCatalog, type CatalogIssue, ISSUE_CODES, type IssueCode } from './index.ts';
-
-const TEAM = `apiVersion: sextant.dev/v1
-kind: Team
-metadata:
-  name: payments-team
-spec:
-  members: [ana, bo]
-  onCall:
-    schedule: payments-primary
-  chat: '#payments'
-`;
-
-const SERVICE = `apiVersion: sextant.dev/v1
-kind: Service
-metadata:
-  name: payments
-spec:
-  owner: payments-team
-  tier: critical
-  dependsOn: [ledger]
-  slis:
-    - name: availability
-      kind: ratio
-      bad:
-        selector: http_requests_total{job="payments",code=~"5.."}
-      total:
-        selector: http_requests_total{job="payments"}
-  slos:
-    - name: availability
-      sli: availability
-      objectivePercent: 99.9
-      window: 28d
----
-apiVersion: sextant.dev/v1
-kind: Service
-metadata:
-  name: ledger
-spec:
-  owner: payments-team
-  tier: high
-  slis:
-    - name: writes
-      kind: events
-  slos:
-    - name: writes
-      sli: writes
-      objectiveRatio: 0.995
-      window: {calendar: month, timeZone: Europe/Berlin}
-`;
 
 function build(files: Record<string, string>) {
   return buildCatalog(Object.entries(files).map(([path, text]) => ({ path, text })));

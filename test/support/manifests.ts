@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceFile } from '../../src/catalog/index.ts';
 
-/** The team of `src/catalog/catalog.test.ts`. */
+/** A team with on-call and chat (also the base of src/catalog/catalog.test.ts). */
 export const PAYMENTS_TEAM = `apiVersion: sextant.dev/v1
 kind: Team
 metadata:
@@ -20,7 +20,7 @@ spec:
   chat: '#payments'
 `;
 
-/** The two services of `src/catalog/catalog.test.ts`, one of them with a calendar window. */
+/** Two services, one with a calendar window (also the base of src/catalog/catalog.test.ts). */
 export const PAYMENTS_SERVICES = `apiVersion: sextant.dev/v1
 kind: Service
 metadata:
