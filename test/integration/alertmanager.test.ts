@@ -9,8 +9,7 @@
  * for the route to deliver it to the webhook, resolves it, and sees it resolved at both.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,13 +29,10 @@ import {
   type MinuteCounts,
   type SloDefinition,
 } from '../../src/slo/index.ts';
+import { ALERTMANAGER_PEER, type Peer, startAlertmanager } from '../support/peer-process.ts';
 import { requirePeer } from '../support/peers.ts';
 import { freePort } from '../support/prometheus.ts';
 
-const ALERTMANAGER = Object.freeze({
-  binary: 'prometheus-alertmanager',
-  debianPackage: 'prometheus-alertmanager',
-});
 const MINUTE = 60_000;
 
 /** What Alertmanager's webhook integration posts (payload version 4). */
@@ -112,27 +108,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 test('an SLO page posted through the Dispatcher is held by Alertmanager, routed to its webhook, then resolved', async (t) => {
-  const binary = await requirePeer(t, ALERTMANAGER);
+  const binary = await requirePeer(t, ALERTMANAGER_PEER);
   if (binary === undefined) return;
 
   const dir = await mkdtemp(join(tmpdir(), 'sextant-alertmanager-'));
-  let child: ChildProcess | undefined;
+  let peer: Peer | undefined;
   let hook: Server | undefined;
   t.after(async () => {
-    if (child !== undefined) await stopChild(child);
+    if (peer !== undefined) await peer.stop();
     if (hook !== undefined) {
       hook.closeAllConnections();
       await new Promise((resolve) => hook?.close(resolve));
@@ -156,51 +140,10 @@ test('an SLO page posted through the Dispatcher is held by Alertmanager, routed 
   await new Promise<void>((resolve) => hook?.listen(0, '127.0.0.1', resolve));
   const hookPort = (hook.address() as AddressInfo).port;
 
-  const port = await freePort();
   const deadPort = await freePort();
-  const config = join(dir, 'alertmanager.yml');
-  await writeFile(
-    config,
-    [
-      'route:',
-      '  receiver: hook',
-      "  group_by: ['alertname', 'sextant_slo']",
-      '  group_wait: 200ms',
-      '  group_interval: 1s',
-      '  repeat_interval: 1h',
-      'receivers:',
-      '  - name: hook',
-      '    webhook_configs:',
-      `      - url: http://127.0.0.1:${hookPort}/alerts`,
-      '        send_resolved: true',
-      '',
-    ].join('\n'),
-  );
-  const started = spawn(
-    binary,
-    [
-      `--config.file=${config}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child = started;
-  let log = '';
-  started.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    log = (log + chunk).slice(-4000);
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await until('Alertmanager to be ready', async () => {
-    if (started.exitCode !== null) throw new Error(`alertmanager exited: ${log}`);
-    const ready = await fetch(`${base}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    return ready ? true : undefined;
-  });
+  const alertmanager = await startAlertmanager(binary, dir, `http://127.0.0.1:${hookPort}/alerts`);
+  peer = alertmanager.peer;
+  const base = alertmanager.baseUrl;
 
   // Evaluations ten minutes ago (fires: 2 % errors over the hour before) and at the current
   // minute (the last 5 minutes are clean, so it resolves). A firing alert stays valid for an

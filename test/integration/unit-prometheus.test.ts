@@ -24,7 +24,6 @@
  * about 85 s instead of up to two and a half minutes.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,13 +44,16 @@ import {
 } from '../../src/simulator/index.ts';
 import { resolveUnitConfig } from '../../src/unit/config.ts';
 import { startUnit, type UnitHandle, type UnitOptions } from '../../src/unit/unit.ts';
+import {
+  ALERTMANAGER_PEER,
+  spawnPeer,
+  startAlertmanager,
+  until,
+  waitReady,
+} from '../support/peer-process.ts';
 import { requirePeer } from '../support/peers.ts';
 import { freePort, PROMETHEUS_PEER } from '../support/prometheus.ts';
 
-const ALERTMANAGER_PEER = Object.freeze({
-  binary: 'prometheus-alertmanager',
-  debianPackage: 'prometheus-alertmanager',
-});
 const MINUTE_MS = 60_000;
 
 /**
@@ -145,47 +147,6 @@ function simulatedCounts(simulator: Simulator, slo: SloName, minute: number): Co
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/** Polls `probe` every 250 ms until it gives a value; throws after `deadlineMs` (epoch). */
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadlineMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-interface Peer {
-  child: ChildProcess;
-  /** The tail of its stderr, for failure messages. */
-  log(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts a peer program, keeps the tail of its stderr, and stops it with SIGTERM (then SIGKILL). */
-function spawnPeer(binary: string, args: readonly string[]): Peer {
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    log = (log + chunk).slice(-20_000);
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  return {
-    child,
-    log: () => log,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
 type Defer = (cleanup: () => unknown) => void;
 
 /**
@@ -206,23 +167,6 @@ function cleanups(t: TestContext): Defer {
   return (cleanup) => {
     stack.push(cleanup);
   };
-}
-
-/** Waits for a peer's `/-/ready`. */
-async function waitReady(peer: Peer, baseUrl: string, name: string): Promise<void> {
-  await until(`${name} to be ready`, Date.now() + 30_000, async () => {
-    if (peer.child.exitCode !== null || peer.child.signalCode !== null) {
-      throw new Error(`${name} exited during start-up: ${peer.log()}`);
-    }
-    const ready = await fetch(`${baseUrl}/-/ready`).then(
-      async (r) => {
-        await r.body?.cancel();
-        return r.ok;
-      },
-      () => false,
-    );
-    return ready ? true : undefined;
-  });
 }
 
 /** Starts a unit from a configuration object (written as the YAML file would hold it). */
@@ -486,40 +430,6 @@ interface GettableAlert {
   endsAt: string;
   status: { state: string };
   receivers: { name: string }[];
-}
-
-/** Alertmanager routing every alert to `webhookUrl` at once, resolutions included. */
-async function startAlertmanager(defer: Defer, binary: string, dir: string, webhookUrl: string) {
-  const port = await freePort();
-  const config = join(dir, 'alertmanager.yml');
-  await writeFile(
-    config,
-    [
-      'route:',
-      '  receiver: hook',
-      "  group_by: ['alertname', 'sextant_slo']",
-      '  group_wait: 200ms',
-      '  group_interval: 1s',
-      '  repeat_interval: 1h',
-      'receivers:',
-      '  - name: hook',
-      '    webhook_configs:',
-      `      - url: ${webhookUrl}`,
-      '        send_resolved: true',
-      '',
-    ].join('\n'),
-  );
-  const peer = spawnPeer(binary, [
-    `--config.file=${config}`,
-    `--storage.path=${join(dir, 'alertmanager-data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
-    '--log.level=warn',
-  ]);
-  defer(() => peer.stop());
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitReady(peer, baseUrl, 'alertmanager');
-  return { baseUrl, peer };
 }
 
 describe('a unit between a real Prometheus and a real Alertmanager', { concurrency: true }, () => {
@@ -789,11 +699,11 @@ describe('a unit between a real Prometheus and a real Alertmanager', { concurren
         }),
     );
     const alertmanager = await startAlertmanager(
-      defer,
       alertmanagerBinary,
       dir,
       `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
     );
+    defer(() => alertmanager.peer.stop());
 
     // Burn-rate windows are whole minutes before the evaluation's minute, so the burst
     // minute b pages once minute b + 1 begins, and the page resolves once b + 2 begins
