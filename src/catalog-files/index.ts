@@ -124,3 +124,5 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+export { watchCatalog } from './watch.ts';

@@ -6,7 +6,7 @@
 
 import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { listManifestFiles } from '../catalog-files/index.ts';
+import { listManifestFiles } from './index.ts';
 
 /** Calls `onChange` (at most once per `debounceMs`) when catalog files change. Returns a stop function. */
 export function watchCatalog(

@@ -102,4 +102,92 @@ describe('unit configuration', () => {
     assert.equal(parseBytes('ten'), undefined);
     assert.deepEqual(parseListen('[::1]:9464'), { host: '::1', port: 9464 });
   });
+
+  test('a hub section gets the sync defaults; the token may come from the environment', () => {
+    const result = resolveUnitConfig({
+      file: { ...FILE, text: `${FILE.text}hub:\n  url: https://hub.example/\n` },
+      flags: {},
+      env: { SEXTANT_HUB_TOKEN: 'sxt_unit_secret' },
+    });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.issues));
+    const { hub, sync } = result.value;
+    assert.deepEqual(hub, { url: 'https://hub.example/', token: 'sxt_unit_secret', catalog: false });
+    assert.equal(sync.pushInterval, 15_000);
+    assert.equal(sync.resolution, 5 * 60_000);
+    assert.equal(sync.maxRecordsPerPush, 2000);
+    assert.equal(sync.outboxQuota, 256 * 1024 * 1024);
+    assert.deepEqual(sync.export.kinds, ['counts', 'slo_status', 'alert', 'catalog']);
+  });
+
+  test('without a hub section the token variable is ignored and nothing is replicated', () => {
+    const result = resolveUnitConfig({ file: FILE, flags: {}, env: { SEXTANT_HUB_TOKEN: 'sxt_x' } });
+    assert.ok(result.ok);
+    assert.equal(result.value.hub, undefined);
+  });
+
+  test('a token written in the file is refused without being echoed', () => {
+    const result = resolveUnitConfig({
+      file: { ...FILE, text: `${FILE.text}hub:\n  url: https://hub.example\n  token: sxt_leaked_secret\n` },
+      flags: {},
+      env: {},
+    });
+    assert.ok(!result.ok);
+    const text = JSON.stringify(result.issues);
+    assert.match(text, /never write the token in the configuration/);
+    assert.doesNotMatch(text, /sxt_leaked_secret/);
+  });
+
+  test('a hub needs a token file or the token variable', () => {
+    const result = resolveUnitConfig({
+      file: FILE,
+      flags: { 'hub-url': 'https://hub.example' },
+      env: {},
+    });
+    assert.ok(!result.ok);
+    assert.equal(result.issues[0]!.where, '--hub-url');
+    assert.match(result.issues[0]!.message, /hub.tokenFile .* or SEXTANT_HUB_TOKEN/);
+  });
+
+  test('with the hub catalog the local catalog is optional', () => {
+    const result = resolveUnitConfig({
+      flags: { id: 'dev', 'data-dir': '/tmp/x', 'hub-url': 'http://hub:9465', 'hub-catalog': 'true' },
+      env: { SEXTANT_HUB_TOKEN_FILE: '/run/secrets/token' },
+    });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.issues));
+    assert.equal(result.value.catalog, '');
+    assert.deepEqual(result.value.hub, {
+      url: 'http://hub:9465',
+      tokenFile: '/run/secrets/token',
+      catalog: true,
+    });
+  });
+
+  test('the export resolution must divide an hour, and the export policy is checked', () => {
+    const bad = resolveUnitConfig({
+      file: {
+        ...FILE,
+        text: `${FILE.text}sync:\n  resolution: 7m\n  export:\n    kinds: [counts, logs]\n    counts: {dropLabels: [pod], keepLabels: [job]}\n`,
+      },
+      flags: {},
+      env: {},
+    });
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.issues.map((issue) => issue.path).sort(), [
+      'sync.export.counts',
+      'sync.export.kinds.1',
+      'sync.resolution',
+    ]);
+    const good = resolveUnitConfig({
+      file: {
+        ...FILE,
+        text: `${FILE.text}sync:\n  resolution: 15m\n  export: {dropFields: [alert.summary]}\n`,
+      },
+      flags: { 'push-interval': '1m' },
+      env: {},
+    });
+    assert.ok(good.ok, JSON.stringify(!good.ok && good.issues));
+    assert.equal(good.value.sync.resolution, 15 * 60_000);
+    assert.equal(good.value.sync.pushInterval, 60_000);
+    assert.deepEqual(good.value.sync.export.dropFields, ['alert.summary']);
+  });
 });

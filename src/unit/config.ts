@@ -6,6 +6,8 @@
 
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '../sync/index.ts';
+import { exportPolicySchema } from './export-policy.ts';
 
 /** A problem with the configuration, located in the file or naming the flag/variable. */
 export interface ConfigIssue {
@@ -90,6 +92,43 @@ const notifier = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** Where the unit replicates to (docs/hub.md). The token never comes from the file. */
+const hubSchema = z.strictObject({
+  url: z.url().refine((value) => /^https?:$/.test(new URL(value).protocol), {
+    message: 'the hub URL must be http:// or https://',
+  }),
+  /** A file holding the unit's token (re-read before every push, so it can be rotated). */
+  tokenFile: z.string().min(1).optional(),
+  /** Set from SEXTANT_HUB_TOKEN only; writing it in the file is refused. */
+  token: z.string().min(1).optional(),
+  /** Run the catalog the hub distributes instead of (or before) the local one. */
+  catalog: z.boolean().default(false),
+});
+
+/** Export resolutions: whole minutes that divide an hour, so buckets never straddle one. */
+const resolution = duration('5m').refine((ms) => ms % 60_000 === 0 && 60 % (ms / 60_000) === 0, {
+  message:
+    'the export resolution must divide an hour: 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, 15m, 20m, 30m or 60m',
+});
+
+/** How the unit pushes to the hub; used only when `hub` is set. */
+const syncSchema = z
+  .strictObject({
+    pushInterval: duration('15s'),
+    /** Per request (push or catalog fetch). */
+    timeout: duration('30s'),
+    resolution,
+    maxRecordsPerPush: z.number().int().min(1).max(MAX_RECORDS_PER_PUSH).default(2000),
+    maxBytesPerPush: bytes('4MiB').refine((value) => value >= 1024 && value <= MAX_PUSH_BYTES, {
+      message: `between 1KiB and ${MAX_PUSH_BYTES / 1024 / 1024}MiB (the hub's limit)`,
+    }),
+    outboxQuota: bytes('256MiB').refine((value) => value >= 1024 * 1024, { message: 'at least 1MiB' }),
+    /** How far back a resynchronisation (first connection, hub restored) resends counts. */
+    resyncHorizon: duration('7d'),
+    export: exportPolicySchema,
+  })
+  .prefault({});
+
 /** The unit configuration schema (also the source of its documentation). */
 export const unitConfigSchema = z.strictObject({
   unit: z.strictObject({
@@ -98,7 +137,8 @@ export const unitConfigSchema = z.strictObject({
     environment: z.string().default('production'),
     labels: z.record(z.string(), z.string()).default({}),
   }),
-  catalog: z.string().min(1),
+  /** A catalog directory or file; empty means none, which only `hub.catalog` allows. */
+  catalog: z.string().default(''),
   dataDir: z.string().min(1),
   listen: z
     .string()
@@ -125,10 +165,14 @@ export const unitConfigSchema = z.strictObject({
     })
     .prefault({}),
   notifiers: z.array(notifier).default([]),
+  hub: hubSchema.optional(),
+  sync: syncSchema,
 });
 
 export type UnitConfig = z.output<typeof unitConfigSchema>;
 export type Notifier = UnitConfig['notifiers'][number];
+export type HubConfig = NonNullable<UnitConfig['hub']>;
+export type SyncConfig = UnitConfig['sync'];
 
 /** A setting that flags and environment variables may override. */
 interface Override {
@@ -153,7 +197,21 @@ export const CONFIG_OVERRIDES: readonly Override[] = [
     path: ['notifiers'],
     parse: (value) => [{ kind: 'alertmanager', urls: value.split(',').map((url) => url.trim()) }],
   },
+  { flag: 'hub-url', env: 'SEXTANT_HUB_URL', path: ['hub', 'url'] },
+  { flag: 'hub-token-file', env: 'SEXTANT_HUB_TOKEN_FILE', path: ['hub', 'tokenFile'] },
+  { flag: 'hub-catalog', env: 'SEXTANT_HUB_CATALOG', path: ['hub', 'catalog'], parse: parseBoolean },
+  { flag: 'push-interval', env: 'SEXTANT_SYNC_PUSH_INTERVAL', path: ['sync', 'pushInterval'] },
 ];
+
+/** The unit's hub token from the environment; never a flag (flags show in `ps`). */
+export const HUB_TOKEN_ENV = 'SEXTANT_HUB_TOKEN';
+
+function parseBoolean(value: string): unknown {
+  const text = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  return value; // the schema says what is wrong
+}
 
 /**
  * Resolves the configuration from the file text (optional), flags and environment.
@@ -189,6 +247,16 @@ export function resolveUnitConfig(input: {
     }
     raw = (value ?? {}) as Record<string, unknown>;
     const file = input.file.path;
+    const hub = raw['hub'];
+    if (typeof hub === 'object' && hub !== null && 'token' in hub) {
+      // A secret in a config file ends up in git and in backups: refuse it outright.
+      delete (hub as Record<string, unknown>)['token'];
+      issues.push({
+        where: file,
+        path: 'hub.token',
+        message: `hub.token: never write the token in the configuration; put it in a file named by hub.tokenFile or in ${HUB_TOKEN_ENV}`,
+      });
+    }
     locate = (path) => {
       let node: unknown = document.contents;
       let offset = document.range[0];
@@ -223,9 +291,36 @@ export function resolveUnitConfig(input: {
       origin.set(override.path.join('.'), source);
     }
   }
+  const token = input.env[HUB_TOKEN_ENV];
+  if (token !== undefined && token !== '' && typeof raw['hub'] === 'object' && raw['hub'] !== null) {
+    (raw['hub'] as Record<string, unknown>)['token'] = token;
+  }
+  const hubRaw = raw['hub'] as Record<string, unknown> | undefined;
+  const catalogRaw = raw['catalog'];
+  if ((catalogRaw === undefined || catalogRaw === '') && hubRaw?.['catalog'] !== true) {
+    issues.push({
+      where: origin.get('catalog') ?? locate(['catalog']),
+      path: 'catalog',
+      message: `catalog: is required${requiredHint('catalog')}, unless hub.catalog is true`,
+    });
+  }
+  if (
+    typeof hubRaw === 'object' &&
+    hubRaw !== null &&
+    hubRaw['tokenFile'] === undefined &&
+    hubRaw['token'] === undefined
+  ) {
+    issues.push({
+      where: origin.get('hub.url') ?? locate(['hub']),
+      path: 'hub.tokenFile',
+      message: `hub: the unit needs its token: set hub.tokenFile (--hub-token-file, SEXTANT_HUB_TOKEN_FILE) or ${HUB_TOKEN_ENV}`,
+    });
+  }
   const parsed = unitConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
+  if (!parsed.success || issues.length > 0) {
+    if (parsed.success) return { ok: false, issues };
     for (const issue of parsed.error.issues) {
+      if (issue.path.join('.') === 'hub.token') continue; // never echo the secret's input
       const path = issue.path.map(String);
       const dotted = path.join('.');
       const from = [...origin.entries()].find(([key]) => dotted === key || dotted.startsWith(`${key}.`))?.[1];

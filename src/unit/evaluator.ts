@@ -4,7 +4,7 @@
  * dispatcher. Time is a parameter; the caller owns the clock and the schedule.
  */
 
-import type { Catalog, Slo } from '../catalog/index.ts';
+import { type Catalog, formatMinutes, type Slo } from '../catalog/index.ts';
 import { type AlertNotice, alertNotices, type NotifyUnit, noticeContext } from '../notify/index.ts';
 import {
   type AlertState,
@@ -14,7 +14,69 @@ import {
   type SloStatus,
 } from '../slo/index.ts';
 import type { CountReader } from '../store/index.ts';
+import type { AlertRecord, SloStatusRecord } from '../sync/index.ts';
+import type { UnsequencedRecord } from './outbox.ts';
 import type { UnitState } from './state.ts';
+
+type SloStatusBody = Omit<SloStatusRecord, 'seq'>;
+type AlertBody = Omit<AlertRecord, 'seq'>;
+
+/** The status snapshot the hub receives for one SLO (`sloStatusRecord`). */
+export function sloStatusBody(slo: Slo, status: SloStatus): SloStatusBody {
+  const windows = new Map<number, { burnRate: number; total: number }>();
+  for (const tier of status.tiers) {
+    for (const burn of [tier.long, tier.short]) windows.set(burn.minutes, burn);
+  }
+  const burnRates = [...windows.entries()]
+    .sort(([a], [b]) => a - b)
+    .slice(0, 32)
+    .map(([minutes, burn]) => ({
+      window: formatMinutes(minutes),
+      windowMinutes: minutes,
+      rate: burn.total > 0 && Number.isFinite(burn.burnRate) ? burn.burnRate : null,
+    }));
+  const finite = (value: number | null) => (value === null || !Number.isFinite(value) ? null : value);
+  return {
+    kind: 'slo_status',
+    slo: slo.id,
+    status: {
+      atMs: status.atMs,
+      objectiveRatio: status.objectiveRatio,
+      windowMinutes: status.periodMinutes,
+      good: status.good,
+      total: status.total,
+      sliRatio: finite(status.sliRatio),
+      budgetRemainingRatio: finite(status.budget.period.remainingRatio),
+      burnRates,
+      firing: status.alerts.state.alerts
+        .filter((alert) => alert.phase === 'firing')
+        .map((alert) => alert.name)
+        .slice(0, 32),
+    },
+  };
+}
+
+/** The alert records of one SLO's alert state, one per alert. */
+export function alertBodies(sloId: string, state: AlertState): AlertBody[] {
+  return state.alerts.map((alert) => ({
+    kind: 'alert',
+    slo: sloId,
+    alert: alert.name,
+    state: alert.phase,
+    sinceMs: alert.sinceMs,
+    severity: alert.severity,
+    summary: `${sloId}: ${alert.name} (${alert.severity}) ${alert.phase}`,
+  }));
+}
+
+/** Equal records, ignoring when a status was taken (an unchanged status is not sent again). */
+function sameBody(a: UnsequencedRecord | undefined, b: UnsequencedRecord): boolean {
+  if (a === undefined) return false;
+  if (a.kind === 'slo_status' && b.kind === 'slo_status' && a.status && b.status) {
+    return JSON.stringify({ ...a.status, atMs: 0 }) === JSON.stringify({ ...b.status, atMs: 0 });
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 /** One SLO's latest evaluation. */
 export interface SloEvaluation {
@@ -108,9 +170,48 @@ export class Evaluator {
         changed.set(slo.id, status.alerts.state);
       this.#alertStates.set(slo.id, status.alerts.state);
     }
-    if (changed.size > 0) this.#state.saveAlertStates(changed);
+    const records = this.#exports(catalog, evaluations, atMs);
+    if (changed.size > 0 || records.length > 0) this.#state.saveEvaluation(changed, records);
     const report = { atMs, durationMs: clockMs() - started, evaluations, notices };
     this.#last = report;
     return report;
+  }
+
+  /**
+   * What changed for the hub: SLO statuses that changed, alerts whose state changed, and
+   * tombstones for SLOs that left the catalog (their alerts go inactive). Compared with
+   * the last marked bodies, so a restart or a first hub connection sends the current state.
+   */
+  #exports(catalog: Catalog, evaluations: Map<string, SloEvaluation>, atMs: number): UnsequencedRecord[] {
+    const outbox = this.#state.outbox;
+    if (!outbox) return [];
+    const stored = outbox.storedRecords();
+    const out: UnsequencedRecord[] = [];
+    const mark = (body: UnsequencedRecord, key: string) => {
+      if (!sameBody(stored.get(key), body)) out.push(body);
+    };
+    const alertKey = (slo: string, alert: string) => JSON.stringify(['alert', slo, alert]);
+    for (const [id, evaluation] of evaluations) {
+      if (!evaluation.status) continue;
+      mark(sloStatusBody(evaluation.slo, evaluation.status), JSON.stringify(['slo_status', id]));
+      const bodies = alertBodies(id, evaluation.status.alerts.state);
+      for (const body of bodies) mark(body, alertKey(id, body.alert));
+      // Alerts the SLO no longer has (a tier removed) end.
+      for (const [key, body] of stored) {
+        if (body.kind !== 'alert' || body.slo !== id || bodies.some((b) => b.alert === body.alert)) continue;
+        if (body.state === 'inactive' || body.state === 'resolved') continue;
+        mark({ ...body, state: body.state === 'firing' ? 'resolved' : 'inactive', sinceMs: atMs }, key);
+      }
+    }
+    const present = new Set(catalogSlos(catalog).map((slo) => slo.id));
+    for (const [key, body] of stored) {
+      if (body.kind === 'slo_status' && !present.has(body.slo) && !body.deleted) {
+        mark({ kind: 'slo_status', slo: body.slo, deleted: true }, key);
+      }
+      if (body.kind === 'alert' && !present.has(body.slo) && body.state !== 'inactive') {
+        mark({ ...body, state: 'inactive', sinceMs: atMs }, key);
+      }
+    }
+    return out;
   }
 }

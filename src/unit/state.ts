@@ -24,6 +24,7 @@ import {
   type RetentionPolicy,
   type SqliteCountStore,
 } from '../store/index.ts';
+import { Outbox, type OutboxSettings, type UnsequencedRecord } from './outbox.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS unit_cursors (key TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL) WITHOUT ROWID;
@@ -84,6 +85,7 @@ function decodeSums(blob: Uint8Array): RoleSums {
 export class UnitState implements ReducerStateSource {
   readonly store: SqliteCountStore;
   readonly db: DatabaseSync;
+  #outbox: Outbox | undefined;
   readonly #cursors = new Map<string, SeriesCursor>();
   readonly #sums = new Map<string, RoleSums>();
   readonly #stmt: Record<
@@ -106,6 +108,8 @@ export class UnitState implements ReducerStateSource {
       getKv: db.prepare('SELECT value FROM unit_kv WHERE name = ?'),
       putKv: db.prepare('INSERT OR REPLACE INTO unit_kv (name, value) VALUES (?, ?)'),
     };
+    // A database a hub-connected unit left behind keeps marking, whoever writes to it.
+    this.#outbox = Outbox.stored(db);
     for (const row of db.prepare('SELECT key, ts, value FROM unit_cursors').all() as {
       key: string;
       ts: number;
@@ -169,7 +173,10 @@ export class UnitState implements ReducerStateSource {
     const sums = [...changes.sums.values()].filter((entry) => entry.minute >= oldest);
     const outcomes = { ...changes.outcomes, too_old: tooOld };
     if (buckets.length === 0 && changes.cursors.size === 0) return { outcomes, buckets: 0 };
+    const outbox = this.#outbox;
     const result = this.store.putSyncWith(buckets, () => {
+      // Marked in the data's own transaction: no crash can separate a count from its mark.
+      outbox?.markCounts(buckets);
       for (const [key, cursor] of changes.cursors) {
         if (cursor === undefined) this.#stmt.deleteCursor.run(key);
         else this.#stmt.putCursor.run(key, cursor.timestampMs, cursor.value);
@@ -219,14 +226,46 @@ export class UnitState implements ReducerStateSource {
 
   /** Saves the alert states of one evaluation in one transaction. */
   saveAlertStates(states: ReadonlyMap<string, AlertState>): void {
+    this.saveEvaluation(states, []);
+  }
+
+  /**
+   * Saves the alert states of one evaluation and marks its records for the hub (SLO
+   * status, alert changes) in one transaction.
+   */
+  saveEvaluation(states: ReadonlyMap<string, AlertState>, records: readonly UnsequencedRecord[]): void {
+    if (states.size === 0 && (records.length === 0 || !this.#outbox)) return;
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const [slo, state] of states) this.#stmt.putAlert.run(slo, JSON.stringify(state));
+      for (const record of records) this.#outbox?.markRecord(record);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /** The outbox, when this unit replicates to a hub (see `enableOutbox`). */
+  get outbox(): Outbox | undefined {
+    return this.#outbox;
+  }
+
+  /**
+   * Starts (or reconfigures) marking changes for the hub, from this transaction on. The
+   * first time, and after a disable, a resynchronisation is due (`Outbox.resyncPending`).
+   */
+  enableOutbox(settings: OutboxSettings, nowMs: number): Outbox {
+    const nowMinute = Math.floor(nowMs / 60_000);
+    if (this.#outbox) this.#outbox.configure(settings, nowMinute);
+    else this.#outbox = Outbox.enable(this.db, settings, nowMinute);
+    return this.#outbox;
+  }
+
+  /** Stops marking (no hub configured any more); drops pending rows, keeps the version counter. */
+  disableOutbox(): boolean {
+    this.#outbox = undefined;
+    return Outbox.disable(this.db);
   }
 
   getValue(name: string): string | undefined {

@@ -4,13 +4,13 @@
  * nothing else to keep doing so.
  */
 
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { buildCatalog, type Catalog, formatIssue, type SourceFile } from '../catalog/index.ts';
-import { loadCatalogFromPaths } from '../catalog-files/index.ts';
+import { loadCatalogFromPaths, watchCatalog } from '../catalog-files/index.ts';
 import { type BatchReducer, compileIngestPlan, type IngestPlan } from '../ingest/index.ts';
 import {
   createDispatcher,
@@ -20,16 +20,35 @@ import {
   notifyMetricsText,
   type ReceiverConfig,
 } from '../notify/index.ts';
+import type { PushResponse } from '../sync/index.ts';
 import { toError } from '../util/index.ts';
-import { watchCatalog } from './catalog-watch.ts';
 import { parseListen, type UnitConfig } from './config.ts';
 import { type EvaluationReport, Evaluator } from './evaluator.ts';
+import { exportPolicyOf } from './export-policy.ts';
 import { unitApp } from './http.ts';
+import {
+  catalogVersionOf,
+  fetchHubCatalog,
+  loadStoredHubCatalog,
+  parseOverrides,
+  storeHubCatalog,
+  type UnitOverrides,
+  validateBundle,
+} from './hub-catalog.ts';
 import { jsonLogger, type Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
+import type { OutboxSettings } from './outbox.ts';
 import { startPromqlPull } from './promql-pull.ts';
 import { startScrapers } from './scrape.ts';
-import { type ApplyResult, UnitState } from './state.ts';
+import { type ApplyResult, LATE_SAMPLE_HORIZON_MINUTES, UnitState } from './state.ts';
+import { type HttpFetch, type QuotaState, SyncClient, type SyncTimers } from './sync-client.ts';
+import { sendUnitAlert } from './unit-alerts.ts';
+
+/** The catalog a unit runs: where it came from and its version. */
+export interface RunningCatalog {
+  source: 'local' | 'hub';
+  version: string;
+}
 
 /** A running unit. */
 export interface UnitHandle {
@@ -44,6 +63,10 @@ export interface UnitHandle {
   evaluateNow(): Promise<EvaluationReport>;
   /** Re-reads the catalog; keeps the last valid one when the new one is broken. */
   reloadCatalog(): Promise<boolean>;
+  /** The running catalog's source and version; undefined while the catalog is empty. */
+  runningCatalog(): RunningCatalog | undefined;
+  /** The push loop to the hub; undefined without `hub` in the configuration. */
+  sync: SyncClient | undefined;
   /** Graceful stop: stop accepting, finish deliveries in flight, close the store. */
   close(): Promise<void>;
 }
@@ -59,9 +82,16 @@ export interface UnitOptions {
   manual?: boolean;
   /** Simulated milliseconds per real millisecond for every timer (the demo runs at 60). */
   timeScale?: number;
+  /** Jitter source for the push loop; default `Math.random`. */
+  random?: () => number;
+  /** Timers of the push loop (tests step them by hand). */
+  syncTimers?: SyncTimers;
 }
 
 const SNAPSHOT_KEY = 'catalog.snapshot';
+const CATALOG_VALID_HELP = 'Whether the catalog on disk is valid (0: the last valid one is in force).';
+/** How often a firing unit alert is sent again (Alertmanager forgets alerts not refreshed). */
+const UNIT_ALERT_REFRESH_MS = 5 * 60_000;
 
 /** Starts a unit; returns what went wrong instead of throwing on bad config or data. */
 export async function startUnit(
@@ -89,41 +119,113 @@ export async function startUnit(
     };
   }
   const state = opened.value;
+  const fetchImpl: HttpFetch = options.fetch ?? ((url, init) => fetch(url, init));
 
-  // Catalog: the one on disk, or the last valid one when the disk's is broken.
+  // Replication: marking starts before anything else can change the data.
+  let overrides: UnitOverrides = {};
+  const outboxSettings = (): OutboxSettings => ({
+    resolutionMinutes: overrides.exportResolutionMinutes ?? config.sync.resolution / 60_000,
+    policy: exportPolicyOf(config.sync.export),
+  });
+  if (config.hub) state.enableOutbox(outboxSettings(), now());
+  else if (state.disableOutbox()) log('info', 'no hub configured: stopped marking records for replication');
+
+  // Catalog: the hub's (when configured and stored), else the one on disk, or the last
+  // valid one when the disk's is broken, else none yet.
+  const localPath = config.catalog === '' ? undefined : config.catalog;
+  const hubCatalog = config.hub?.catalog === true;
   let catalog: Catalog;
   let plan: IngestPlan;
   let catalogValid = false;
-  const loadCatalog = async (): Promise<{ catalog: Catalog; valid: boolean } | string> => {
-    const { build, files, problems } = await loadCatalogFromPaths([config.catalog]);
+  let running: RunningCatalog | undefined;
+  const localVersion = (files: readonly SourceFile[]): string => {
+    const root = resolve(localPath ?? '.');
+    return catalogVersionOf(
+      files.map((file) => ({
+        path: relative(root, resolve(file.path)).split('\\').join('/') || basename(file.path),
+        text: file.text,
+      })),
+    );
+  };
+  const loadCatalog = async (): Promise<{ catalog: Catalog; valid: boolean; version: string } | string> => {
+    const path = localPath ?? '';
+    const { build, files, problems } = await loadCatalogFromPaths([path]);
     const errors = build.issues.filter((issue) => issue.severity === 'error');
     if (build.valid && problems.length === 0 && files.length > 0) {
       state.setValue(SNAPSHOT_KEY, JSON.stringify(files));
-      return { catalog: build.catalog, valid: true };
+      return { catalog: build.catalog, valid: true, version: localVersion(files) };
     }
     const reasons = [
       ...problems.map((problem) => `${problem.path}: ${problem.message}`),
-      ...(files.length === 0 ? [`no catalog files in ${config.catalog}`] : []),
+      ...(files.length === 0 ? [`no catalog files in ${path}`] : []),
       ...errors.map(formatIssue),
     ];
     log('error', 'the catalog is invalid', { issues: reasons.slice(0, 50), count: reasons.length });
     const snapshot = state.getValue(SNAPSHOT_KEY);
     if (snapshot === undefined) return reasons.join('\n');
-    const previous = buildCatalog(JSON.parse(snapshot) as SourceFile[]);
+    const previousFiles = JSON.parse(snapshot) as SourceFile[];
+    const previous = buildCatalog(previousFiles);
     log('warn', 'keeping the last valid catalog in force', { services: previous.catalog.services.size });
-    return { catalog: previous.catalog, valid: false };
+    return { catalog: previous.catalog, valid: false, version: localVersion(previousFiles) };
   };
-  const first = await loadCatalog();
-  if (typeof first === 'string') {
-    state.close();
-    return {
-      ok: false,
-      message: `the catalog ${config.catalog} is invalid and no earlier valid one is stored:\n${first}`,
-    };
+  let first:
+    | { catalog: Catalog; valid: boolean; version: string; source: RunningCatalog['source'] }
+    | undefined;
+  if (hubCatalog) {
+    const stored = await loadStoredHubCatalog(config.dataDir).catch((error: unknown) => ({
+      ok: false as const,
+      issues: [toError(error).message],
+    }));
+    if (stored?.ok) {
+      first = { catalog: stored.value.catalog, valid: true, version: stored.value.version, source: 'hub' };
+      overrides = applicableOverrides(stored.value.overrides, log);
+      if (config.hub) state.enableOutbox(outboxSettings(), now());
+      log('info', 'running the catalog the hub sent last', { version: stored.value.version });
+    } else if (stored) {
+      log('warn', 'the stored hub catalog does not validate; ignoring it', {
+        issues: stored.issues.slice(0, 20),
+      });
+    }
   }
-  catalog = first.catalog;
-  catalogValid = first.valid;
+  if (first === undefined && localPath !== undefined) {
+    const local = await loadCatalog();
+    if (typeof local !== 'string') first = { ...local, source: 'local' };
+    else if (!hubCatalog) {
+      state.close();
+      return {
+        ok: false,
+        message: `the catalog ${localPath} is invalid and no earlier valid one is stored:\n${local}`,
+      };
+    }
+  }
+  if (first === undefined) {
+    log('warn', 'no catalog yet: running with an empty catalog until the hub sends one', {
+      hub: config.hub?.url ?? null,
+    });
+    catalog = buildCatalog([]).catalog;
+    catalogValid = true;
+  } else {
+    catalog = first.catalog;
+    catalogValid = first.valid;
+    running = { source: first.source, version: first.version };
+  }
   plan = compileIngestPlan(catalog);
+  // Collected when read, so a replaced version leaves no stale series behind.
+  metrics.collect(
+    'sextant_unit_catalog_info',
+    'The running catalog: its source and version.',
+    'gauge',
+    () => [{ labels: { source: running?.source ?? 'none', version: running?.version ?? '' }, value: 1 }],
+  );
+  /** Marks the running catalog's version for the hub when it changed. */
+  const markCatalog = () => {
+    const outbox = state.outbox;
+    if (!outbox || running === undefined) return;
+    const body = { kind: 'catalog' as const, version: running.version, source: running.source };
+    const stored = outbox.storedRecords('catalog').get(JSON.stringify(['catalog']));
+    if (JSON.stringify(stored) !== JSON.stringify(body)) outbox.markRecord(body);
+  };
+  markCatalog();
 
   const unitInfo = {
     id: config.unit.id,
@@ -194,34 +296,36 @@ export async function startUnit(
     }
   };
 
+  /** Swaps a valid catalog in. */
+  const useCatalog = (next: Catalog, source: RunningCatalog['source'], version: string) => {
+    catalog = next;
+    plan = compileIngestPlan(catalog);
+    running = { source, version };
+    markCatalog();
+  };
   const reloadCatalog = async (): Promise<boolean> => {
+    if (running?.source === 'hub') {
+      // The hub's catalog is replaced by the hub; a reload re-reads what is stored.
+      const stored = await loadStoredHubCatalog(config.dataDir).catch(() => undefined);
+      if (!stored?.ok) return false;
+      useCatalog(stored.value.catalog, 'hub', stored.value.version);
+      return true;
+    }
+    if (localPath === undefined) return false;
     const loaded = await loadCatalog();
     if (typeof loaded === 'string' || !loaded.valid) {
       catalogValid = false;
-      metrics.set(
-        'sextant_unit_catalog_valid',
-        'Whether the catalog on disk is valid (0: the last valid one is in force).',
-        0,
-      );
+      metrics.set('sextant_unit_catalog_valid', CATALOG_VALID_HELP, 0);
       return false;
     }
-    catalog = loaded.catalog;
-    plan = compileIngestPlan(catalog);
+    useCatalog(loaded.catalog, 'local', loaded.version);
     catalogValid = true;
-    metrics.set(
-      'sextant_unit_catalog_valid',
-      'Whether the catalog on disk is valid (0: the last valid one is in force).',
-      1,
-    );
+    metrics.set('sextant_unit_catalog_valid', CATALOG_VALID_HELP, 1);
     metrics.inc('sextant_unit_catalog_reloads_total', 'Catalog reloads that took effect.');
     log('info', 'catalog reloaded', { services: catalog.services.size });
     return true;
   };
-  metrics.set(
-    'sextant_unit_catalog_valid',
-    'Whether the catalog on disk is valid (0: the last valid one is in force).',
-    catalogValid ? 1 : 0,
-  );
+  metrics.set('sextant_unit_catalog_valid', CATALOG_VALID_HELP, catalogValid ? 1 : 0);
   metrics.set('sextant_unit_info', 'The unit, its tenant and environment.', 1, {
     unit: config.unit.id,
     tenant: config.unit.tenant ?? '',
@@ -296,11 +400,147 @@ export async function startUnit(
   let stopScrapers = () => {};
   let stopPull = async () => {};
   let stopWatch = () => {};
+  let evaluationTimer: NodeJS.Timeout | undefined;
+  const tick = () =>
+    evaluateNow().catch((error) => log('error', 'evaluation failed', { error: toError(error).message }));
+  const scheduleEvaluation = () => {
+    if (options.manual || closing) return;
+    if (evaluationTimer) clearInterval(evaluationTimer);
+    evaluationTimer = setInterval(
+      tick,
+      (overrides.evaluationIntervalMs ?? config.evaluationInterval) / scale,
+    );
+    evaluationTimer.unref();
+  };
+
+  // The push loop, the hub's catalog and unit alerts (only with `hub` configured).
+  let sync: SyncClient | undefined;
+  const hub = config.hub;
+  if (hub) {
+    const readToken = async (): Promise<string> =>
+      hub.tokenFile !== undefined ? (await readFile(hub.tokenFile, 'utf8')).trim() : (hub.token ?? '');
+    let rejectedVersion: string | undefined;
+    const applyOverrides = (raw: Record<string, unknown>) => {
+      overrides = applicableOverrides(raw, log);
+      sync?.setPushInterval(overrides.pushIntervalMs ?? config.sync.pushInterval);
+      state.enableOutbox(outboxSettings(), now());
+      scheduleEvaluation();
+    };
+    const onAccepted = async (response: PushResponse) => {
+      const offered = response.catalogVersion;
+      if (!hubCatalog || offered === null || offered === rejectedVersion) return;
+      const runningHubVersion = running?.source === 'hub' ? running.version : undefined;
+      if (offered === runningHubVersion) return;
+      const fetched = await fetchHubCatalog({
+        hubUrl: hub.url,
+        token: await readToken(),
+        runningVersion: runningHubVersion,
+        timeoutMs: config.sync.timeout,
+        fetch: fetchImpl,
+      });
+      const outcome = fetched.kind === 'error' ? 'error' : fetched.kind;
+      if (fetched.kind !== 'fetched') {
+        metrics.inc('sextant_unit_hub_catalog_fetches_total', 'Catalog fetches from the hub by outcome.', {
+          outcome,
+        });
+        if (fetched.kind === 'error') {
+          log('warn', 'cannot fetch the catalog from the hub; keeping the running one', {
+            error: fetched.message,
+          });
+        }
+        return;
+      }
+      const valid = validateBundle(fetched.bundle);
+      if (!valid.ok) {
+        const version = (fetched.bundle as { version?: unknown }).version;
+        rejectedVersion = typeof version === 'string' ? version : offered;
+        metrics.inc('sextant_unit_hub_catalog_fetches_total', 'Catalog fetches from the hub by outcome.', {
+          outcome: 'invalid',
+        });
+        metrics.set('sextant_unit_hub_catalog_valid', 'Whether the last catalog the hub sent validated.', 0);
+        log('error', 'the catalog the hub sent does not validate; keeping the running one', {
+          version: rejectedVersion,
+          issues: valid.issues.slice(0, 50),
+          count: valid.issues.length,
+        });
+        return;
+      }
+      try {
+        await storeHubCatalog(config.dataDir, valid.value);
+      } catch (error) {
+        log('error', 'cannot store the hub catalog; running it anyway, a restart falls back', {
+          error: toError(error).message,
+        });
+      }
+      metrics.inc('sextant_unit_hub_catalog_fetches_total', 'Catalog fetches from the hub by outcome.', {
+        outcome: 'applied',
+      });
+      metrics.set('sextant_unit_hub_catalog_valid', 'Whether the last catalog the hub sent validated.', 1);
+      stopWatch();
+      stopWatch = () => {};
+      useCatalog(valid.value.catalog, 'hub', valid.value.version);
+      applyOverrides(valid.value.overrides);
+      log('info', 'running the catalog from the hub', {
+        version: valid.value.version,
+        services: catalog.services.size,
+      });
+    };
+    let quotaStartsMs = now();
+    let quotaSentMs = Number.NEGATIVE_INFINITY;
+    const onQuota = async (quota: QuotaState) => {
+      if (!quota.firing && !quota.changed) return;
+      if (quota.changed && quota.firing) quotaStartsMs = now();
+      if (!quota.changed && now() - quotaSentMs < UNIT_ALERT_REFRESH_MS) return;
+      quotaSentMs = now();
+      const percent = Math.round((100 * quota.bytes) / quota.quotaBytes);
+      await sendUnitAlert(
+        config.notifiers,
+        {
+          alertname: 'SextantOutboxNearQuota',
+          severity: 'ticket',
+          firing: quota.firing,
+          startsAtMs: quotaStartsMs,
+          atMs: now(),
+          summary: `unit ${config.unit.id}: replication outbox at ${percent}% of its quota`,
+          description:
+            `The outbox holds about ${quota.bytes} bytes of records the hub has not acknowledged ` +
+            `(sync.outboxQuota ${quota.quotaBytes}). The oldest counts are rolled up to hours so nothing is ` +
+            'lost; check that the hub is reachable and accepts this unit.',
+          unit: unitInfo,
+        },
+        { fetch: fetchImpl, log },
+      );
+    };
+    sync = new SyncClient({
+      outbox: state.outbox!,
+      reader: () => state.reader(),
+      listSeries: async () =>
+        (await state.store.listSeries()).map((series) => ({ sli: series.sli, labels: series.labels })),
+      unitId: config.unit.id,
+      hubUrl: hub.url,
+      token: readToken,
+      pushIntervalMs: overrides.pushIntervalMs ?? config.sync.pushInterval,
+      maxRecords: config.sync.maxRecordsPerPush,
+      maxBytes: config.sync.maxBytesPerPush,
+      timeoutMs: config.sync.timeout,
+      resyncHorizonMinutes: Math.round(config.sync.resyncHorizon / 60_000),
+      lateMinutes: LATE_SAMPLE_HORIZON_MINUTES,
+      quotaBytes: config.sync.outboxQuota,
+      now,
+      log,
+      fetch: fetchImpl,
+      metrics,
+      timeScale: scale,
+      onAccepted,
+      onQuota,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.syncTimers ? { timers: options.syncTimers } : {}),
+    });
+  }
+
   if (!options.manual) {
-    const tick = () =>
-      evaluateNow().catch((error) => log('error', 'evaluation failed', { error: toError(error).message }));
     void tick();
-    timers.push(setInterval(tick, config.evaluationInterval / scale));
+    scheduleEvaluation();
     stopScrapers = startScrapers(config.sources.scrape, {
       now,
       ingest: ingest,
@@ -328,13 +568,23 @@ export async function startUnit(
     void housekeeping();
     timers.push(setInterval(housekeeping, (10 * 60_000) / scale));
     dispatcher?.start(1000);
-    stopWatch = watchCatalog(config.catalog, reloadCatalog, {
-      onError: (error) =>
-        log('warn', 'catalog watch failed; changes are picked up by polling', { error: error.message }),
-    });
+    if (localPath !== undefined && running?.source !== 'hub') {
+      stopWatch = watchCatalog(localPath, reloadCatalog, {
+        onError: (error) =>
+          log('warn', 'catalog watch failed; changes are picked up by polling', { error: error.message }),
+      });
+    }
+    sync?.start();
   }
   for (const timer of timers) timer.unref();
-  log('info', 'unit started', { url, unit: config.unit.id, services: catalog.services.size, catalogValid });
+  log('info', 'unit started', {
+    url,
+    unit: config.unit.id,
+    services: catalog.services.size,
+    catalogValid,
+    catalogSource: running?.source ?? 'none',
+    hub: config.hub?.url ?? null,
+  });
 
   return {
     ok: true,
@@ -346,10 +596,14 @@ export async function startUnit(
       lastEvaluation: () => evaluator.last,
       evaluateNow,
       reloadCatalog,
+      runningCatalog: () => running,
+      sync,
       async close() {
         if (closing) return;
         closing = true;
         for (const timer of timers) clearInterval(timer);
+        if (evaluationTimer) clearInterval(evaluationTimer);
+        await sync?.stop();
         stopScrapers();
         await stopPull();
         stopWatch();
@@ -366,6 +620,13 @@ export async function startUnit(
       },
     },
   };
+}
+
+/** The overrides of a hub bundle the unit applies; the rest is logged and ignored. */
+function applicableOverrides(raw: Record<string, unknown>, log: Logger): UnitOverrides {
+  const { value, ignored } = parseOverrides(raw);
+  if (ignored.length > 0) log('warn', 'ignoring settings the hub may not override', { ignored });
+  return value;
 }
 
 async function databaseBytes(path: string): Promise<number> {
