@@ -3,6 +3,7 @@
 import { backfillCommand } from './cmd-backfill.ts';
 import { catalogCommand } from './cmd-catalog.ts';
 import { demoCommand } from './cmd-demo.ts';
+import { hubCommand, hubTokenCommand, hubUnitCommand } from './cmd-hub.ts';
 import { exportOpenSloCommand, importBackstageCommand, importOpenSloCommand } from './cmd-import.ts';
 import { initCommand } from './cmd-init.ts';
 import { renderCommand } from './cmd-render.ts';
@@ -15,6 +16,9 @@ import type { Command } from './io.ts';
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   unitCommand,
+  hubCommand,
+  hubUnitCommand,
+  hubTokenCommand,
   backfillCommand,
   validateCommand,
   catalogCommand,
