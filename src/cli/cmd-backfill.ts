@@ -18,6 +18,7 @@ import {
   CONFIG_OVERRIDES,
   type FillReport,
   isSourceError,
+  loadStoredHubCatalog,
   MAX_CHUNK_MINUTES,
   PromqlPuller,
   type PromqlSource,
@@ -81,15 +82,9 @@ export const backfillCommand: Command = {
 
     const sources = selectSources(config, flags['source'] as string[] | undefined, io);
     if (!sources) return EXIT.invalid;
-    const { build, problems } = await loadCatalogFromPaths([resolve(io.cwd, config.catalog)]);
-    if (!build.valid || problems.length > 0) {
-      for (const problem of problems) io.stderr(`${problem.path}: ${problem.message}\n`);
-      for (const issue of build.issues.filter((i) => i.severity === 'error'))
-        io.stderr(`${formatIssue(issue)}\n`);
-      io.stderr(`sextant backfill: the catalog ${config.catalog} is invalid; fix it first\n`);
-      return EXIT.invalid;
-    }
-    const slis = selectSlis(build.catalog, flags['sli'] as string[] | undefined, io);
+    const catalog = await backfillCatalog(config, io);
+    if (!catalog) return EXIT.invalid;
+    const slis = selectSlis(catalog, flags['sli'] as string[] | undefined, io);
     if (!slis) return EXIT.invalid;
 
     const dataDir = resolve(io.cwd, config.dataDir);
@@ -112,7 +107,7 @@ export const backfillCommand: Command = {
       return await backfill({
         io,
         state,
-        catalog: build.catalog,
+        catalog,
         sources,
         slis,
         fromMinute,
@@ -387,6 +382,30 @@ function selectSources(config: UnitConfig, names: string[] | undefined, io: Io):
     );
   }
   return unknown.length > 0 ? undefined : all.filter((source) => names.includes(source.name));
+}
+
+/**
+ * The catalog a backfill works from: the configured directory, or (for a unit that takes
+ * its catalog from the hub) the last hub catalog stored in the data directory.
+ */
+async function backfillCatalog(config: UnitConfig, io: Io): Promise<Catalog | undefined> {
+  if (config.catalog === '') {
+    const stored = await loadStoredHubCatalog(resolve(io.cwd, config.dataDir));
+    if (stored?.ok) return stored.value.catalog;
+    io.stderr(
+      stored
+        ? `sextant backfill: the stored hub catalog is invalid: ${stored.issues.join('; ')}\n`
+        : 'sextant backfill: no catalog: set catalog, or run the unit once so it fetches the hub catalog\n',
+    );
+    return undefined;
+  }
+  const { build, problems } = await loadCatalogFromPaths([resolve(io.cwd, config.catalog)]);
+  if (build.valid && problems.length === 0) return build.catalog;
+  for (const problem of problems) io.stderr(`${problem.path}: ${problem.message}\n`);
+  for (const issue of build.issues.filter((i) => i.severity === 'error'))
+    io.stderr(`${formatIssue(issue)}\n`);
+  io.stderr(`sextant backfill: the catalog ${config.catalog} is invalid; fix it first\n`);
+  return undefined;
 }
 
 function selectSlis(catalog: Catalog, ids: string[] | undefined, io: Io): Sli[] | undefined {

@@ -35,7 +35,11 @@ export interface WindowBurn {
   bad: number;
   /** Observed `b(w) = (bad / total) / e`; 0 without traffic. */
   burnRate: number;
-  /** The burn rate the alert condition compares: the Wilson upper bound when configured. */
+  /**
+   * The burn rate the alert condition compares: with `wilsonConfidence`, the lower end of the
+   * Wilson interval of the error ratio (issue 4; SLO-MATH.md words it as a bound of the
+   * success side), so a handful of failures in a small sample does not page.
+   */
   gatingBurnRate: number;
 }
 
