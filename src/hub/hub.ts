@@ -21,8 +21,7 @@ import { databaseLocation, type HubConfig, parseHubListen } from './config.ts';
 import { type HubEnv, hubApp } from './http.ts';
 import { HubMetrics } from './metrics.ts';
 import type { RouteSpec } from './openapi.ts';
-import { type HubRetention, type HubStore, openHubStore } from './store/index.ts';
-import { openPostgresDriver } from './store/postgres-driver.ts';
+import { type HubRetention, type HubStore, openHubStore, openPostgresDriver } from './store/index.ts';
 
 /** A hub with its app, not yet listening (tests drive it with `app.request`). */
 export interface HubInstance {

@@ -5,17 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+// Not (yet) re-exported by src/hub/store/index.ts.
 import {
   describeHubStoreConformance,
   type HubStore,
   MIGRATIONS,
   migrate,
   openHubStore,
+  openPostgresDriver,
   type SqlDriver,
   type SqlExecutor,
 } from '../../src/hub/store/index.ts';
-// Not (yet) re-exported by src/hub/store/index.ts.
-import { openPostgresDriver } from '../../src/hub/store/postgres-driver.ts';
 import { type Scratch, startPostgres } from '../support/postgres.ts';
 
 const VERSIONS = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);

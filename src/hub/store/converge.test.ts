@@ -1,8 +1,8 @@
 /**
  * Convergence, property-based: whatever order, duplicates, replays, refused pushes and
  * splitting a unit's records arrive in, the store ends with exactly `resolveRecords` of
- * everything the unit sent (docs/hub.md, "Replication"), and its aggregates sum exactly
- * those records.
+ * everything the unit sent (docs/hub.md, "Replication"), and its aggregates (totals over
+ * any window, series at any step) sum exactly those records.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -141,6 +141,21 @@ function expectedTotals(
   return [good, total];
 }
 
+/** The resolved counts of one SLI per `step` (as points, empty steps left out). */
+function expectedSeries(records: readonly SyncRecord[], sli: string, step: number) {
+  const sums = new Map<number, [number, number]>();
+  for (const record of records) {
+    if (record.kind !== 'counts' || record.sli !== sli) continue;
+    const minute = Math.floor(record.startMinute / step) * step;
+    const [good, total] = sums.get(minute) ?? [0, 0];
+    sums.set(minute, [good + record.good, total + record.total]);
+  }
+  return [...sums]
+    .filter(([, [good, total]]) => good !== 0 || total !== 0)
+    .sort(([a], [b]) => a - b)
+    .map(([minute, [good, total]]) => ({ minute, good, total }));
+}
+
 async function totalsOf(store: HubStore, unitId: string, sli: string, from: number, to: number) {
   const [found] = await store.sliTotals({ unitIds: [unitId], slis: [sli], fromMinute: from, toMinute: to });
   return found === undefined ? [0, 0] : [found.good, found.total];
@@ -203,6 +218,21 @@ test('any delivery of a unit’s records converges to resolveRecords of them', a
               await totalsOf(store, unitId, sli, from, to),
               expectedTotals(resolved, sli, from, to),
             );
+          }
+        }
+        // The fleet's series: 5-minute and hour steps sum rows, day steps difference prefixes.
+        const everything = histories.flatMap((records) => resolveRecords(records));
+        const unitIds = units.map((_, u) => `unit-${u}`);
+        for (const sli of SLIS) {
+          for (const stepMinutes of [5, 60, 1440]) {
+            const series = await store.sliSeries({
+              unitIds,
+              sli,
+              fromMinute: T0 - 1440,
+              toMinute: T0 + 1440,
+              stepMinutes,
+            });
+            assert.deepEqual(series, expectedSeries(everything, sli, stepMinutes));
           }
         }
       } finally {

@@ -9,7 +9,7 @@ import type { HubStore, SqlDriver } from './types.ts';
 
 export { describeHubStoreConformance } from './conformance.ts';
 export { MIGRATIONS, type Migration, type MigrationReport, migrate } from './migrations.ts';
-export { matchesTenantPattern, SqlHubStore, type SqlHubStoreOptions } from './sql-store.ts';
+export { matchesTenantPattern, type SqlHubStoreOptions } from './sql-store.ts';
 export { openSqliteDriver, type SqliteDriverOptions } from './sqlite-driver.ts';
 export type {
   ApplyOutcome,
@@ -60,3 +60,4 @@ export async function openHubStore(location: HubStoreLocation & SqlHubStoreOptio
     throw error;
   }
 }
+export { openPostgresDriver, type PostgresDriverOptions, redactPostgresUrl } from './postgres-driver.ts';

@@ -28,13 +28,19 @@
  * one statement, and shifts the cumulative of the later rows that are not delta buckets
  * (one `UPDATE` per delta bucket, and only when that bucket is not the newest of its SLI:
  * in-order ingest shifts nothing). A window is then `C(to) - C(from)` with `C(m)` the
- * cumulative of the last row before `m`: two index seeks per (unit, SLI) whatever the
- * window's length. A record's counts belong to the step of its start minute, so a
+ * cumulative of the last row before `m`: at most two index seeks per (unit, SLI) whatever
+ * the window's length. A record's counts belong to the step of its start minute, so a
  * rolled-up hour counts entirely in its first step.
  *
- * `hub_unit_slis` lists the (unit, SLI) pairs (so a fleet query seeks per pair instead of
- * scanning aggregates) and holds each pair's base: the cumulative before its first kept row,
- * which is what `C` is when retention has deleted every row before a boundary.
+ * `hub_unit_slis` lists the (unit, SLI) pairs (a fleet query walks them instead of scanning
+ * aggregates) with each pair's base, the cumulative before its first kept row (what `C` is
+ * when retention has deleted every row before a boundary), and a copy of its newest row,
+ * which answers `C(now)` without a seek: the fleet query's windows end now.
+ *
+ * A steady push of 200 count records of one bucket is six statements: lock the unit, load
+ * the stored rows, write the changed ones, read the pairs, upsert the aggregates, refresh
+ * the pairs' newest rows (plus the acknowledgement). Batches travel as one JSON parameter
+ * (`json_each` / `jsonb_array_elements`), so no statement depends on the batch size.
  *
  * ## Retention
  *
@@ -379,6 +385,7 @@ function optStr(row: SqlRow, column: string): string | null {
  * @example seriesStep(90, 5) // 120
  */
 function seriesStep(requested: number, storeStep: number): number {
+  if (!(requested > storeStep)) return storeStep;
   for (let step = storeStep; step <= MINUTES_PER_HOUR; step += storeStep) {
     if (step >= requested && MINUTES_PER_HOUR % step === 0) return step;
   }

@@ -10,7 +10,7 @@
  * to the driver itself from inside a transaction would wait for the transaction to end.
  *
  * Group commit: transactions that wait while one runs join it, each in its own savepoint,
- * and are committed together (at most 32, or 20 ms of work). A transaction that throws rolls
+ * and are committed together (at most 32, or 50 ms of work). A transaction that throws rolls
  * back to its savepoint alone; every transaction settles after the COMMIT, so a resolved one
  * is durable. Under load this spreads the fsync of one COMMIT over several pushes; alone, a
  * transaction is a plain BEGIN ... COMMIT.
@@ -48,7 +48,7 @@ const PLACEHOLDER = /\$(\d+)/g;
 const MAX_CACHED_STATEMENTS = 512;
 /** Bounds of one commit group: a job's answer waits for its group's COMMIT. */
 const MAX_GROUP_JOBS = 32;
-const MAX_GROUP_MS = 20;
+const MAX_GROUP_MS = 50;
 
 /**
  * Binds safe integers as SQLite integers: `node:sqlite` binds every JS number as REAL, so
@@ -132,6 +132,13 @@ class SqliteDriver implements SqlDriver {
     const startedMs = performance.now();
     try {
       this.#db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      // The write lock stayed with another connection past busy_timeout: every waiting
+      // transaction fails now rather than queueing behind it indefinitely.
+      this.#failWaiting(error);
+      return;
+    }
+    try {
       for (;;) {
         const job = this.#waiting.shift();
         if (job === undefined) break;

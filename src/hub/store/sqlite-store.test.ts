@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -173,6 +174,26 @@ describe('sqlite driver', () => {
       // Only the statement outside the rolled-back transaction remains.
       assert.deepEqual((await driver.query('SELECT v FROM t')).map(plain), [{ v: 2 }]);
     } finally {
+      await driver.close();
+    }
+  });
+
+  test('a transaction fails when another connection keeps the write lock past the busy timeout', async () => {
+    const path = freshFile();
+    const driver = openSqliteDriver({ path, busyTimeoutMs: 50 });
+    const other = new DatabaseSync(path);
+    try {
+      await driver.exec('CREATE TABLE t (v INTEGER)');
+      other.exec('BEGIN IMMEDIATE');
+      await assert.rejects(
+        driver.transaction((tx) => tx.run('INSERT INTO t VALUES (1)')),
+        /locked|busy/i,
+      );
+      other.exec('ROLLBACK');
+      // Once the lock is free, the next transaction runs.
+      assert.equal(await driver.transaction((tx) => tx.run('INSERT INTO t VALUES (2)')), 1);
+    } finally {
+      other.close();
       await driver.close();
     }
   });

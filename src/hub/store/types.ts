@@ -205,14 +205,21 @@ export interface HubStore {
   ): Promise<ApplyOutcome>;
 
   // Queries (all take the unit ids the caller may see).
-  /** Per (unit, SLI) totals over `[fromMinute, toMinute)` at hub resolution. */
+  /**
+   * Per (unit, SLI) totals over `[fromMinute, toMinute)` at hub resolution; pairs with no
+   * counts in the window (good and total both 0) are left out.
+   */
   sliTotals(query: {
     unitIds: readonly string[];
     slis?: readonly string[];
     fromMinute: number;
     toMinute: number;
   }): Promise<SliTotals[]>;
-  /** One SLI's counts per step, summed over the given units, from the aggregates. */
+  /**
+   * One SLI's counts per step, summed over the given units, from the aggregates. The step
+   * is rounded up to one the hub keeps whole (a multiple of `stepMinutes` that divides the
+   * hour, or whole hours); steps without counts are left out.
+   */
   sliSeries(query: {
     unitIds: readonly string[];
     sli: string;
@@ -235,9 +242,13 @@ export interface HubStore {
 
   // Audit.
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Entries at or after `fromMs`, oldest first, at most `limit`. */
   listAudit(query: { fromMs?: number; limit: number }): Promise<AuditEntry[]>;
 
-  /** Drops and folds old data per the retention, as of `nowMs`. */
+  /**
+   * Drops and folds old data per the retention, as of `nowMs`: `deletedDetail` count
+   * records, `foldedAggregates` step rows merged into their hour's row, `deletedAudit` entries.
+   */
   applyRetention(
     nowMs: number,
   ): Promise<{ deletedDetail: number; foldedAggregates: number; deletedAudit: number }>;
