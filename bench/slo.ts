@@ -217,8 +217,8 @@ function minuteCounts(p: Profile, m: number, out: [number, number]): void {
   out[1] = total;
 }
 
-/** Fills minutes `[0, good.length)` of series `index` (arrays must be zeroed). */
-function fillSeries(index: number, minutes: number, good: Float64Array, total: Float64Array): void {
+/** Fills minutes `[0, good.length)` of series `index` (arrays must be zeroed); also used by unit-startup.ts. */
+export function fillSeries(index: number, minutes: number, good: Float64Array, total: Float64Array): void {
   const p = profileOf(index, minutes);
   const out: [number, number] = [0, 0];
   for (let m = 0; m < good.length; m++) {

@@ -1,26 +1,41 @@
 /** The `sextant` command line: dispatch, help, and the one place where errors become exit codes. */
 
-import { createInterface } from 'node:readline/promises';
 import { toError } from '../util/index.ts';
-import { COMMANDS } from './commands.ts';
 import { type Command, EXIT, type Io, UsageError } from './io.ts';
+
+/**
+ * Commands that run as long-lived services, each loaded alone. A unit runs for months
+ * beside production; the module graph of every other command (catalog import and export,
+ * OpenSLO, Backstage, rules, the hub) would stay resident in it for nothing, and loading
+ * it would slow every start.
+ */
+const SERVICES: ReadonlyMap<string, () => Promise<Command>> = new Map([
+  ['unit', async () => (await import('./cmd-unit.ts')).unitCommand],
+]);
+
+/** Every command, loaded on first use (see `SERVICES`). */
+async function allCommands(): Promise<readonly Command[]> {
+  return (await import('./commands.ts')).COMMANDS;
+}
 
 /** Runs `sextant` with arguments; returns the exit code. Used by tests in-process. */
 export async function runCli(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     const topic = first === 'help' ? rest.join(' ') : '';
-    const command = topic ? findCommand(topic.split(' ')) : undefined;
-    io.stdout(command ? `${command.command.usage}\n` : overview());
+    const commands = await allCommands();
+    const command = topic ? findCommand(commands, topic.split(' ')) : undefined;
+    io.stdout(command ? `${command.command.usage}\n` : overview(commands));
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
   if (first === '--version' || first === 'version') {
     io.stdout(`sextant ${await version()}\n`);
     return EXIT.ok;
   }
-  const found = findCommand(argv);
+  const service = SERVICES.get(first);
+  const found = service ? { command: await service(), words: 1 } : findCommand(await allCommands(), argv);
   if (!found) {
-    io.stderr(`sextant: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${overview()}`);
+    io.stderr(`sextant: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${overview(await allCommands())}`);
     return EXIT.usage;
   }
   const args = argv.slice(found.words);
@@ -42,21 +57,24 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function findCommand(argv: string[]): { command: Command; words: number } | undefined {
+function findCommand(
+  commands: readonly Command[],
+  argv: string[],
+): { command: Command; words: number } | undefined {
   const two = argv.slice(0, 2).join(' ');
-  const byTwo = COMMANDS.find((command) => command.name === two);
+  const byTwo = commands.find((command) => command.name === two);
   if (byTwo) return { command: byTwo, words: 2 };
-  const byOne = COMMANDS.find((command) => command.name === argv[0]);
+  const byOne = commands.find((command) => command.name === argv[0]);
   return byOne ? { command: byOne, words: 1 } : undefined;
 }
 
-function overview(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+function overview(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
   return `sextant: SLOs, error budgets and burn-rate alerts from one YAML file per service.
 
 usage: sextant <command> [options]   (sextant help <command> for details)
 
-${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
 `;
 }
 
@@ -78,6 +96,7 @@ export function processIo(): Io {
   };
   if (process.stdin.isTTY) {
     io.prompt = async (question) => {
+      const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       try {
         return await rl.question(question);

@@ -6,6 +6,8 @@
  * Receiving, in the order an HTTP handler needs it:
  * - `visitRemoteWriteBody(body, { contentType, contentEncoding }, visitor, options)` does
  *   negotiation, `snappyDecompress` (size limit checked before allocating) and decoding.
+ *   The payload is decompressed into a buffer that the next call reuses, so nothing a
+ *   visitor is handed may be kept past the call (label strings are copies; keep those).
  *   `request.*` issues mean 415; any other issue means 400.
  * - The visitor's `onSeries(view)` gets each valid series through a reused `SeriesView`:
  *   counts, samples and the stale flag are read from typed arrays, label strings are

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { SeriesView } from './decode.ts';
 import { encodeWriteRequest, encodeWriteRequestV2 } from './encode.ts';
 import { REMOTE_WRITE_V2_CONTENT_TYPE, remoteWriteMessageOf, visitRemoteWriteBody } from './protocol.ts';
 import { snappyCompress } from './snappy.ts';
@@ -44,6 +45,51 @@ describe('visitRemoteWriteBody', () => {
     assert.equal(unwrap(result).acceptedSamples, 1);
     assert.equal(result.message, 'v1');
     assert.equal(metric, 'up');
+  });
+
+  test('bodies decoded one after another each read their own samples (the buffer is reused)', () => {
+    const seen: string[] = [];
+    for (const [name, value] of [
+      ['a_long_metric_name_first', 1],
+      ['b', 2],
+    ] as const) {
+      const body = snappyCompress(
+        encodeWriteRequest({
+          timeseries: [{ labels: [{ name: '__name__', value: name }], samples: [{ value, timestampMs: 1 }] }],
+        }),
+      );
+      const visitor = { onSeries: (s: SeriesView) => seen.push(`${s.metricName}=${s.sampleValue(0)}`) };
+      unwrap(visitRemoteWriteBody(body, {}, visitor, limits));
+    }
+    assert.deepEqual(seen, ['a_long_metric_name_first=1', 'b=2']);
+  });
+
+  test('a visitor may decode another body while it is handed a series', () => {
+    const outer = snappyCompress(encodeWriteRequest({ timeseries: [{ labels, samples }] }));
+    const inner = snappyCompress(
+      encodeWriteRequest({
+        timeseries: [
+          { labels: [{ name: '__name__', value: 'inner' }], samples: [{ value: 7, timestampMs: 1 }] },
+        ],
+      }),
+    );
+    const seen: string[] = [];
+    const visitor = {
+      onSeries: (s: SeriesView) => {
+        const before = `${s.metricName}=${s.sampleValue(0)}`;
+        unwrap(
+          visitRemoteWriteBody(
+            inner,
+            {},
+            { onSeries: (t) => seen.push(`${t.metricName}=${t.sampleValue(0)}`) },
+            limits,
+          ),
+        );
+        seen.push(before, `${s.metricName}=${s.sampleValue(0)}`);
+      },
+    };
+    unwrap(visitRemoteWriteBody(outer, {}, visitor, limits));
+    assert.deepEqual(seen, ['inner=7', 'up=1', 'up=1']);
   });
 
   test('a v2 body is read with the v2 schema when the Content-Type says so', () => {

@@ -98,6 +98,21 @@ describe('snappy block decoding rejects malformed input with the offset of the c
     assert.equal(unwrap(snappyDecompress(hex('04 | 0c 61 62 63 64'), 4)).length, 4);
     assert.equal(issuesOf(snappyDecompress(hex('04 | 0c 61 62 63 64'), 3))[0]?.code, 'snappy.too-large');
   });
+
+  test('a block decompressed into a long enough buffer is a view of its start', () => {
+    const into = new Uint8Array(16).fill(0x7a);
+    const out = unwrap(snappyDecompress(hex('07 | 08 78 61 62 | 01 02'), MB, into));
+    assert.equal(ascii(out), 'xababab');
+    assert.equal(out.buffer, into.buffer);
+    assert.equal(into[7], 0x7a, 'bytes past the declared length are left alone');
+  });
+
+  test('a buffer shorter than the declared length is not used', () => {
+    const into = new Uint8Array(3);
+    const out = unwrap(snappyDecompress(hex('07 | 08 78 61 62 | 01 02'), MB, into));
+    assert.equal(ascii(out), 'xababab');
+    assert.notEqual(out.buffer, into.buffer);
+  });
 });
 
 describe('snappy compression', () => {

@@ -45,9 +45,18 @@ export function snappyDecodedLength(input: Uint8Array): Result<{ length: number;
  * `maxOutputBytes` before anything is allocated; every literal and copy is bounds-checked,
  * so hostile input yields an issue with the byte offset of the bad element, never a
  * throw, an out-of-bounds read or a hang.
+ *
+ * With `into` at least as long as the declared length, the block is decompressed into it
+ * and the result is a view of its start, valid until `into` is written again; nothing is
+ * allocated. Every byte of the view is written (the block must fill its declared length),
+ * so nothing of an earlier use shows through.
  * @example snappyDecompress(body, 32 << 20)
  */
-export function snappyDecompress(input: Uint8Array, maxOutputBytes: number): Result<Uint8Array> {
+export function snappyDecompress(
+  input: Uint8Array,
+  maxOutputBytes: number,
+  into?: Uint8Array,
+): Result<Uint8Array> {
   const header = snappyDecodedLength(input);
   if (!header.ok) return header;
   const outLen = header.value.length;
@@ -58,8 +67,8 @@ export function snappyDecompress(input: Uint8Array, maxOutputBytes: number): Res
       `declared uncompressed length ${outLen} bytes is above the limit of ${maxOutputBytes}`,
     );
   }
-  const out = new Uint8Array(outLen);
-  const view = new DataView(out.buffer);
+  const out = into !== undefined && into.length >= outLen ? into.subarray(0, outLen) : new Uint8Array(outLen);
+  const view = new DataView(out.buffer, out.byteOffset, outLen);
   const n = input.length;
   let s = header.value.preambleBytes;
   let d = 0;

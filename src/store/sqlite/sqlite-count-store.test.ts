@@ -43,6 +43,19 @@ describe('SQLite count store', () => {
     }
   });
 
+  test('the page cache is 8 MiB unless pageCacheBytes says otherwise', () => {
+    // SQLite reads a negative cache_size as KiB: 8 MiB is -8192.
+    const byDefault = open({ path: fresh() });
+    const small = open({ path: fresh(), pageCacheBytes: 1 << 20 });
+    try {
+      assert.equal(byDefault.settings()['cache_size'], -8192);
+      assert.equal(small.settings()['cache_size'], -1024);
+    } finally {
+      byDefault.closeSync();
+      small.closeSync();
+    }
+  });
+
   test('counts survive closing and reopening the file', async () => {
     const path = fresh();
     const first = open({ path });
@@ -93,6 +106,7 @@ describe('SQLite count store', () => {
       path: ':memory:',
       retention: { minuteRetentionMinutes: 90, hourRetentionMinutes: 60 },
       cacheHours: 0,
+      pageCacheBytes: -1,
       durability: 'sometimes' as 'full',
     });
     assert.equal(opened.ok, false);
@@ -101,6 +115,7 @@ describe('SQLite count store', () => {
       'cacheHours',
       'durability',
       'minuteRetentionMinutes',
+      'pageCacheBytes',
     ]);
   });
 
