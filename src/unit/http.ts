@@ -5,7 +5,8 @@
  * those), 429/503 with Retry-After when the unit is busy or its disk is in trouble.
  */
 
-import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { type Catalog, closestName, type Slo } from '../catalog/index.ts';
@@ -18,6 +19,7 @@ import type { UnitConfig } from './config.ts';
 import { catalogSlos, type Evaluator, sloSeries } from './evaluator.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { feedOtlp } from './otlp-feed.ts';
+import { BodyPool, readBody } from './request-body.ts';
 import type { ApplyResult, UnitState } from './state.ts';
 
 /** What the HTTP layer needs from the running unit. */
@@ -62,6 +64,7 @@ export function unitApp(context: UnitHttpContext): Hono {
   const app = new Hono();
   const { config, metrics } = context;
   const interner = new LabelInterner();
+  const bodies = new BodyPool();
 
   app.onError((thrown, c) => {
     const error = toError(thrown);
@@ -91,8 +94,30 @@ export function unitApp(context: UnitHttpContext): Hono {
   );
 
   if (config.sources.remoteWrite) {
-    app.post('/api/v1/write', limit, async (c) => {
-      const body = new Uint8Array(await c.req.arrayBuffer());
+    // No `limit` middleware here: it builds the web Request and its body stream for every
+    // request (`c.req.raw.body`); `readBody` enforces the same limit as it reads.
+    app.post('/api/v1/write', async (c) => {
+      // Under @hono/node-server the socket's request is `c.env.incoming`; `app.request()` has none.
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      let release = () => {};
+      let body: Uint8Array;
+      if (incoming === undefined) {
+        body = new Uint8Array(await c.req.arrayBuffer());
+        if (body.length > config.limits.maxBodyBytes)
+          return c.json({ error: `body larger than ${config.limits.maxBodyBytes} bytes` }, 413);
+      } else {
+        const read = await readBody(incoming, bodies, config.limits.maxBodyBytes);
+        if (!read.ok) return c.json({ error: read.message }, read.reason === 'too-large' ? 413 : 400);
+        body = read.body;
+        release = read.release;
+      }
+      try {
+        return handleWrite(c, body);
+      } finally {
+        release();
+      }
+    });
+    const handleWrite = (c: Context, body: Uint8Array) => {
       const plan = context.plan();
       const wanted = plan.wantedMetrics;
       let decode: ReturnType<typeof visitRemoteWriteBody> | undefined;
@@ -144,7 +169,7 @@ export function unitApp(context: UnitHttpContext): Hono {
         );
       }
       return c.body(null, 204);
-    });
+    };
   }
 
   if (config.sources.otlp) {

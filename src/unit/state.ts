@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS unit_kv (name TEXT PRIMARY KEY, value TEXT NOT NULL) 
 
 /** Role sums older than this are final: late samples for them count as too old. */
 export const LATE_SAMPLE_HORIZON_MINUTES = 180;
+/** Minutes of role sums kept in memory, counted back from the newest one written. */
+const SUMS_CACHE_MINUTES = 5;
 
 /** The result of applying one batch. */
 export interface ApplyResult {
@@ -87,7 +89,15 @@ export class UnitState implements ReducerStateSource {
   readonly db: DatabaseSync;
   #outbox: Outbox | undefined;
   readonly #cursors = new Map<string, SeriesCursor>();
-  readonly #sums = new Map<string, RoleSums>();
+  /**
+   * Role sums of the newest `SUMS_CACHE_MINUTES` minutes written, by minute then SLI series:
+   * a cache of `unit_sums`, which holds every minute of the late-sample horizon. Keeping
+   * all of those in memory would cost 180 entries per SLI series (about 300 bytes each: an
+   * estimated 500 MB for 10,000 series); samples arrive in time order per series, so older
+   * minutes are rarely asked for again and are read from the table when they are.
+   */
+  readonly #sums = new Map<number, Map<string, RoleSums>>();
+  #newestSumsMinute = Number.NEGATIVE_INFINITY;
   readonly #stmt: Record<
     'putCursor' | 'deleteCursor' | 'putSums' | 'getSums' | 'pruneSums' | 'putAlert' | 'getKv' | 'putKv',
     StatementSync
@@ -143,8 +153,7 @@ export class UnitState implements ReducerStateSource {
 
   sums(sli: string, labels: Record<string, string>, minute: number): RoleSums | undefined {
     const labelsText = JSON.stringify(labels);
-    const key = `${sli}\u0000${labelsText}\u0000${minute}`;
-    const cached = this.#sums.get(key);
+    const cached = this.#sums.get(minute)?.get(`${sli}\u0000${labelsText}`);
     if (cached) return cached;
     const row = this.#stmt.getSums.get(sli, labelsText, minute) as { sums: Uint8Array } | undefined;
     return row ? decodeSums(row.sums) : undefined;
@@ -192,7 +201,16 @@ export class UnitState implements ReducerStateSource {
       else this.#cursors.set(key, cursor);
     }
     for (const entry of sums) {
-      this.#sums.set(`${entry.sli}\u0000${JSON.stringify(entry.labels)}\u0000${entry.minute}`, entry.sums);
+      let minute = this.#sums.get(entry.minute);
+      if (minute === undefined) {
+        minute = new Map();
+        this.#sums.set(entry.minute, minute);
+      }
+      minute.set(`${entry.sli}\u0000${JSON.stringify(entry.labels)}`, entry.sums);
+      if (entry.minute > this.#newestSumsMinute) this.#newestSumsMinute = entry.minute;
+    }
+    for (const minute of this.#sums.keys()) {
+      if (minute <= this.#newestSumsMinute - SUMS_CACHE_MINUTES) this.#sums.delete(minute);
     }
     return { outcomes, buckets: buckets.length };
   }
@@ -200,10 +218,7 @@ export class UnitState implements ReducerStateSource {
   /** Drops role sums that can no longer change, in memory and on disk. */
   pruneSums(nowMs: number): void {
     const oldest = Math.floor(nowMs / 60_000) - LATE_SAMPLE_HORIZON_MINUTES;
-    for (const key of this.#sums.keys()) {
-      const minute = Number(key.slice(key.lastIndexOf('\u0000') + 1));
-      if (minute < oldest) this.#sums.delete(key);
-    }
+    for (const minute of this.#sums.keys()) if (minute < oldest) this.#sums.delete(minute);
     this.#stmt.pruneSums.run(oldest);
   }
 
