@@ -6,10 +6,15 @@
  * the units drain, the hub holds exactly what every unit exports: for every unit,
  * `store.checksum(unit) === canonicalChecksum(exportedRecords(unit.state))`.
  *
+ * Besides the checksums, the hub's totals per unit and SLI must equal what the test wrote
+ * to that unit (a ledger kept by the test, independent of the code under test).
+ *
  * Three parts:
  * - hundreds of seeded runs in this process: a real hub (SQLite, listening on loopback,
- *   restarted on its file), 2 to 4 units started with `startUnit` (restarted on theirs),
- *   each behind its own faulty proxy, random events, evaluations (SLO status and alert
+ *   restarted on its file, sometimes restored from an older copy of it, so units meet a
+ *   409 gap and resynchronise), 2 to 4 units started with `startUnit` (restarted on
+ *   theirs, sometimes with a new export resolution, label policy or catalog), each behind
+ *   its own faulty proxy, random events (late ones too), evaluations (SLO status and alert
  *   records), pushes by hand or by the units' own push loops, and a fake clock;
  * - a few runs with real processes: `sextant hub` and `sextant unit` SIGKILLed at random
  *   moments during pushes and restarted, then healed and compared from their database files;
@@ -19,7 +24,7 @@
  *
  * Every run prints its seed when it fails. Replay one with
  * `SEXTANT_CONVERGENCE_SEED=<seed> SEXTANT_CONVERGENCE_RUNS=1 node --test test/integration/hub-convergence.test.ts`;
- * search longer with a larger SEXTANT_CONVERGENCE_RUNS. (Pushes overlap with the script in
+ * search longer with a larger SEXTANT_CONVERGENCE_RUNS (and SEXTANT_CONVERGENCE_PROCESS_RUNS). (Pushes overlap with the script in
  * real time, so a replay follows the same plan but not always the same interleaving.)
  */
 
@@ -59,8 +64,8 @@ const START_MS = Date.UTC(2026, 0, 5, 0, 0);
 /** Runs of the in-process part, and the first seed; each run uses `seed + index`. */
 const RUNS = positiveInteger('SEXTANT_CONVERGENCE_RUNS') ?? 200;
 const FIRST_SEED = integer('SEXTANT_CONVERGENCE_SEED') ?? DEFAULT_SEED;
-/** Runs of the real-process part (each takes a few seconds). */
-const PROCESS_RUNS = Math.min(RUNS, 3);
+/** Runs of the real-process part (each takes a few seconds); SEXTANT_CONVERGENCE_PROCESS_RUNS overrides. */
+const PROCESS_RUNS = positiveInteger('SEXTANT_CONVERGENCE_PROCESS_RUNS') ?? Math.min(RUNS, 3);
 
 const CATALOG = `apiVersion: sextant.dev/v1
 kind: Team
@@ -204,6 +209,46 @@ async function postEvents(unitUrl: string, buckets: readonly EventBucket[]): Pro
   assert.equal(response.status, 200, `POST /api/v1/events: ${text}`);
 }
 
+/**
+ * What was written to one unit, summed per SLI: the oracle the hub's totals are checked
+ * against, independent of both the unit's export and the hub's store.
+ */
+class Ledger {
+  readonly totals = new Map<string, { good: number; total: number }>();
+  fromMinute = Number.POSITIVE_INFINITY;
+  toMinute = Number.NEGATIVE_INFINITY;
+
+  add(buckets: readonly EventBucket[]): void {
+    for (const bucket of buckets) {
+      const held = this.totals.get(bucket.sli) ?? { good: 0, total: 0 };
+      this.totals.set(bucket.sli, { good: held.good + bucket.good, total: held.total + bucket.total });
+      this.fromMinute = Math.min(this.fromMinute, bucket.minute);
+      this.toMinute = Math.max(this.toMinute, bucket.minute + 1);
+    }
+  }
+
+  /** Where the hub's totals of `unitId` differ from what was written; empty when they agree. */
+  async problems(store: Pick<TestHub['hub']['store'], 'sliTotals'>, unitId: string): Promise<string[]> {
+    if (this.totals.size === 0) return [];
+    // A day either side: wider than any roll-up to hours, and nothing else was written.
+    const held = await store.sliTotals({
+      unitIds: [unitId],
+      fromMinute: this.fromMinute - 1440,
+      toMinute: this.toMinute + 1440,
+    });
+    const out: string[] = [];
+    for (const [sli, written] of this.totals) {
+      const atHub = held.find((entry) => entry.sli === sli);
+      if (atHub?.good !== written.good || atHub.total !== written.total) {
+        out.push(
+          `unit ${unitId} ${sli}: written good ${written.good} total ${written.total}, hub good ${atHub?.good} total ${atHub?.total}`,
+        );
+      }
+    }
+    return out;
+  }
+}
+
 /** A unit's config for `startUnit` or a unit process. */
 function unitConfig(options: {
   id: string;
@@ -289,6 +334,7 @@ interface SimUnit {
   /** Restore the link at this step (after a `cut`). */
   restoreAt: number | undefined;
   outcomes: Map<PushOutcome['kind'], number>;
+  written: Ledger;
 }
 
 interface RunReport {
@@ -305,6 +351,8 @@ interface RunReport {
   gaps: number;
   /** Times the hub was restored from an older copy of its database. */
   restores: number;
+  /** Converged records by kind (counts, slo_status, alert, catalog). */
+  kinds: Record<string, number>;
   /** Milliseconds spent per phase and action, to keep the runs cheap. */
   timings: Record<string, number>;
 }
@@ -356,6 +404,7 @@ async function convergenceRun(seed: number, dir: string): Promise<RunReport> {
     records: 0,
     gaps: 0,
     restores: 0,
+    kinds: {},
     timings: {},
   };
   let lapStart = performance.now();
@@ -429,6 +478,7 @@ async function convergenceRun(seed: number, dir: string): Promise<RunReport> {
         chain: Promise.resolve(),
         restoreAt: undefined,
         outcomes: new Map(),
+        written: new Ledger(),
       };
       unit.handle = await open(unit);
       startLoop(unit);
@@ -482,6 +532,7 @@ async function convergenceRun(seed: number, dir: string): Promise<RunReport> {
         case 'write': {
           const buckets = randomBuckets(dice, Math.floor(clock / MINUTE_MS), dice.int(1, 12));
           await postEvents(unit.handle.url, buckets);
+          unit.written.add(buckets);
           report.writes += 1;
           if (dice.chance(0.5)) push(unit);
           break;
@@ -560,8 +611,10 @@ async function convergenceRun(seed: number, dir: string): Promise<RunReport> {
     for (const unit of units) {
       const records = exportedRecords(unit.handle.state);
       report.records += records.length;
+      for (const record of records) report.kinds[record.kind] = (report.kinds[record.kind] ?? 0) + 1;
       const problem = await divergence(hub, unit.id, records);
       if (problem) problems.push(problem);
+      problems.push(...(await unit.written.problems(hub.hub.store, unit.id)));
       const registered = await hub.hub.store.getUnit(unit.id);
       if (registered?.ackedSeq !== unit.handle.sync!.status().ackedSeq) {
         problems.push(
@@ -861,7 +914,7 @@ async function processRun(t: TestContext, seed: number): Promise<Record<string, 
   t.after(() => rm(configDir, { recursive: true, force: true }));
   const proxies: FaultyProxy[] = [];
   t.after(() => Promise.all(proxies.map((proxy) => proxy.close())));
-  const units: { id: string; fixture: UnitFixture; process: UnitProcess }[] = [];
+  const units: { id: string; fixture: UnitFixture; process: UnitProcess; written: Ledger }[] = [];
   const startUnitProcess = async (fixture: UnitFixture): Promise<UnitProcess> => {
     const started = await fixture.start();
     if (!started.ok) throw new Error(`sextant unit did not start: ${JSON.stringify(started.failure)}`);
@@ -903,7 +956,7 @@ async function processRun(t: TestContext, seed: number): Promise<Record<string, 
       args: ['--config', configFile],
     });
     if (typeof fixture === 'string') throw new Error(fixture);
-    units.push({ id, fixture, process: await startUnitProcess(fixture) });
+    units.push({ id, fixture, process: await startUnitProcess(fixture), written: new Ledger() });
   }
 
   const rounds = dice.int(10, 16);
@@ -913,7 +966,9 @@ async function processRun(t: TestContext, seed: number): Promise<Record<string, 
     switch (action) {
       case 'write': {
         const nowMinute = Math.floor(Date.now() / MINUTE_MS);
-        await postEvents(unit.process.url, randomBuckets(dice, nowMinute, dice.int(5, 40)));
+        const buckets = randomBuckets(dice, nowMinute, dice.int(5, 40));
+        await postEvents(unit.process.url, buckets);
+        unit.written.add(buckets);
         figures.writes += 1;
         break;
       }
@@ -966,6 +1021,7 @@ async function processRun(t: TestContext, seed: number): Promise<Record<string, 
         const unitSum = canonicalChecksum(records);
         if (hubSum !== unitSum)
           problems.push(`unit ${unit.id}: hub ${hubSum} != unit ${unitSum} (${records.length} records)`);
+        problems.push(...(await unit.written.problems(store, unit.id)));
         const registered = await store.getUnit(unit.id);
         const outbox = state.value.outbox;
         if (registered?.ackedSeq !== outbox?.ackedSeq) {
@@ -1004,6 +1060,7 @@ describe('hub convergence', () => {
     };
     const faults: Record<string, number> = {};
     const timings: Record<string, number> = {};
+    const kinds: Record<string, number> = {};
     for (let run = 0; run < RUNS; run++) {
       const seed = FIRST_SEED + run;
       const dir = await mkdtemp(join(RUN_ROOT, 'sextant-convergence-'));
@@ -1012,6 +1069,7 @@ describe('hub convergence', () => {
         for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += report[key];
         for (const [kind, count] of Object.entries(report.faults)) faults[kind] = (faults[kind] ?? 0) + count;
         for (const [what, ms] of Object.entries(report.timings)) timings[what] = (timings[what] ?? 0) + ms;
+        for (const [kind, count] of Object.entries(report.kinds)) kinds[kind] = (kinds[kind] ?? 0) + count;
       } catch (error) {
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
         throw new Error(
@@ -1022,7 +1080,7 @@ describe('hub convergence', () => {
       }
     }
     t.diagnostic(
-      `${RUNS} runs from seed ${FIRST_SEED} in ${Math.round(performance.now() - started)} ms: ${JSON.stringify(totals)}; proxy: ${JSON.stringify(faults)}; ms by phase: ${JSON.stringify(
+      `${RUNS} runs from seed ${FIRST_SEED} in ${Math.round(performance.now() - started)} ms: ${JSON.stringify(totals)}; records by kind: ${JSON.stringify(kinds)}; proxy: ${JSON.stringify(faults)}; ms by phase: ${JSON.stringify(
         Object.fromEntries(Object.entries(timings).map(([what, ms]) => [what, Math.round(ms)])),
       )}`,
     );
@@ -1037,6 +1095,10 @@ describe('hub convergence', () => {
       'stale',
     ] as const) {
       if (RUNS >= 20) assert.ok((faults[kind] ?? 0) > 0, `no ${kind} in ${RUNS} runs`);
+    }
+    // ... and every record kind took part.
+    for (const kind of ['counts', 'slo_status', 'alert', 'catalog'] as const) {
+      if (RUNS >= 20) assert.ok((kinds[kind] ?? 0) > 0, `no ${kind} record in ${RUNS} runs`);
     }
   });
 

@@ -271,7 +271,12 @@ export async function startFaultyProxy(options: FaultyProxyOptions): Promise<Fau
     });
 
   const reset = (socket: Socket) => {
-    if (!socket.destroyed) socket.resetAndDestroy();
+    if (socket.destroyed) return;
+    // A socket whose peer has ended (or that is ending) is only destroyed: resetting it
+    // while its shutdown is pending fails in libuv (EINVAL), and Node 24 then leaves the
+    // handle half-closed for ever, so the process spins at 100% CPU when it exits.
+    if (socket.writableEnded || socket.readableEnded) socket.destroy();
+    else socket.resetAndDestroy();
   };
 
   const answer = (response: ServerResponse, socket: Socket, got: UpstreamAnswer) => {

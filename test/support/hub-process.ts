@@ -3,8 +3,8 @@
  * or as a real child process. `sextant hub` as a child process: its own temporary data
  * directory (and catalog, when given), started with `node src/cli/main.ts hub` on a
  * kernel-chosen loopback port with a bootstrap admin token, killed with SIGKILL or stopped
- * with SIGTERM, restarted on the same database. `sextant hub unit add` and `sextant hub
- * token create` run as processes too, on the same database, and give the token they print.
+ * with SIGTERM, restarted on the same database. `sextant hub unit add` runs as a process
+ * too, on the same database, and gives the token it prints (other commands go through `cli`).
  * Whatever a test does, every process it started is killed and the directory removed when
  * the test ends (`t.after`), also when it fails.
  */
