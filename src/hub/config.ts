@@ -5,19 +5,21 @@
  */
 
 import { join } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { tenantPattern } from '../catalog/index.ts';
+import {
+  applyConfigOverrides,
+  type ConfigIssue,
+  type ConfigLocator,
+  type ConfigOverride,
+  configSchemaIssues,
+  readConfigFile,
+} from '../config-layers/index.ts';
 import { MAX_PUSH_BYTES, UNIT_ID_PATTERN, type UNIT_OVERRIDE_KEYS } from '../sync/index.ts';
 import { parseBytes, parseDurationMs } from '../unit/index.ts';
 
-/** A problem with the configuration, located in the file or naming the flag/variable. */
-export interface HubConfigIssue {
-  /** `hub.yaml:3:5`, `--listen` or `SEXTANT_HUB_LISTEN`. */
-  where: string;
-  path: string;
-  message: string;
-}
+/** A problem with the configuration: `hub.yaml:3:5`, `--listen` or `SEXTANT_HUB_LISTEN`, and what is wrong. */
+export type HubConfigIssue = ConfigIssue;
 
 const duration = (fallback: string) =>
   z
@@ -115,18 +117,11 @@ export type HubConfig = z.output<typeof hubConfigSchema> & { adminToken?: string
 export type UnitOverride = HubConfig['overrides'][number];
 
 /** A setting that flags and environment variables may override. */
-interface Override {
-  flag: string;
-  env: string;
-  path: string[];
-  parse?: (value: string) => unknown;
-}
-
 const parseBoolean = (value: string): unknown =>
   /^(1|true|yes|on)$/i.test(value) ? true : /^(0|false|no|off)$/i.test(value) ? false : value;
 
 /** Every override, in one table so `--help` and the docs list the same thing. */
-export const HUB_CONFIG_OVERRIDES: readonly Override[] = [
+export const HUB_CONFIG_OVERRIDES: readonly ConfigOverride[] = [
   { flag: 'listen', env: 'SEXTANT_HUB_LISTEN', path: ['listen'] },
   { flag: 'data-dir', env: 'SEXTANT_HUB_DATA_DIR', path: ['dataDir'] },
   { flag: 'database', env: 'SEXTANT_HUB_DATABASE', path: ['database'] },
@@ -155,53 +150,13 @@ export function resolveHubConfig(input: {
   flags: Readonly<Record<string, string | undefined>>;
   env: Readonly<Record<string, string | undefined>>;
 }): { ok: true; value: HubConfig } | { ok: false; issues: HubConfigIssue[] } {
-  const issues: HubConfigIssue[] = [];
   let raw: Record<string, unknown> = {};
-  const origin = new Map<string, string>();
-  let locate: (path: readonly PropertyKey[]) => string = () => 'configuration';
+  let locate: ConfigLocator = () => 'configuration';
   if (input.file) {
-    const lineCounter = new LineCounter();
-    const document = parseDocument(input.file.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    for (const error of document.errors) {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      issues.push({
-        where: `${input.file.path}:${line}:${col}`,
-        path: '',
-        message: error.message.split('\n')[0] ?? '',
-      });
-    }
-    if (issues.length > 0) return { ok: false, issues };
-    const value: unknown = document.toJS();
-    if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
-      return {
-        ok: false,
-        issues: [{ where: input.file.path, path: '', message: 'the configuration must be a mapping' }],
-      };
-    }
-    raw = (value ?? {}) as Record<string, unknown>;
-    const file = input.file.path;
-    locate = (path) => {
-      let node: unknown = document.contents;
-      let offset = document.range[0];
-      for (const part of path) {
-        if (isMap(node)) {
-          const pair = node.items.find(
-            (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part),
-          );
-          if (!pair) break;
-          node = pair.value;
-          offset =
-            (pair.value as { range?: [number] } | null)?.range?.[0] ??
-            (pair.key as { range?: [number] }).range?.[0] ??
-            offset;
-        } else if (isSeq(node) && typeof part === 'number' && node.items[part]) {
-          node = node.items[part];
-          offset = (node as { range?: [number] }).range?.[0] ?? offset;
-        } else break;
-      }
-      const { line, col } = lineCounter.linePos(offset);
-      return `${file}:${line}:${col}`;
-    };
+    const read = readConfigFile(input.file);
+    if (!read.ok) return read;
+    raw = read.raw;
+    locate = read.locate;
     if ('adminToken' in raw) {
       return {
         ok: false,
@@ -215,41 +170,19 @@ export function resolveHubConfig(input: {
       };
     }
   }
-  for (const override of HUB_CONFIG_OVERRIDES) {
-    // The environment first, then flags, so a flag wins.
-    for (const [source, value] of [
-      [override.env, input.env[override.env]],
-      [`--${override.flag}`, input.flags[override.flag]],
-    ] as const) {
-      if (value === undefined || value === '') continue;
-      setPath(raw, override.path, override.parse ? override.parse(value) : value);
-      origin.set(override.path.join('.'), source);
-    }
-  }
+  const origin = applyConfigOverrides(raw, HUB_CONFIG_OVERRIDES, input.flags, input.env);
   const parsed = hubConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const dotted = issue.path.map(String).join('.');
-      const from = [...origin.entries()].find(([key]) => dotted === key || dotted.startsWith(`${key}.`))?.[1];
-      const missing = issue.code === 'invalid_type' && issue.input === undefined;
-      issues.push({
-        where: from ?? locate(issue.path),
-        path: dotted,
-        message: `${dotted || 'configuration'}: ${missing ? 'is required' : issue.message}`,
-      });
-    }
-    return { ok: false, issues };
-  }
+  if (!parsed.success) return { ok: false, issues: configSchemaIssues(parsed.error.issues, origin, locate) };
   const config: HubConfig = parsed.data;
   if (config.database === undefined && config.dataDir === undefined) {
-    issues.push({
+    const issue: HubConfigIssue = {
       where: input.file?.path ?? 'configuration',
       path: 'database',
       message:
         'database: give dataDir (the SQLite database goes there), or database (sqlite:path or postgres://...); ' +
         'flags --data-dir/--database, variables SEXTANT_HUB_DATA_DIR/SEXTANT_HUB_DATABASE',
-    });
-    return { ok: false, issues };
+    };
+    return { ok: false, issues: [issue] };
   }
   const token = input.env[ADMIN_TOKEN_ENV];
   if (token !== undefined && token !== '') config.adminToken = token.trim();
@@ -299,21 +232,4 @@ export function overridesFor(
   }
   for (const entry of overrides) if (entry.unit === unit.id) apply(entry);
   return out;
-}
-
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  for (const part of path.slice(0, -1)) {
-    const next = node[part];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]!] = value;
-}
-
-/** Splits `host:port` (with `[::1]:port` for IPv6). */
-export function parseHubListen(listen: string): { host: string; port: number } {
-  const index = listen.lastIndexOf(':');
-  const host = listen.slice(0, index).replace(/^\[|\]$/g, '');
-  return { host, port: Number(listen.slice(index + 1)) };
 }

@@ -11,13 +11,14 @@ import { dirname } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { watchCatalog } from '../catalog-files/index.ts';
+import { parseListen } from '../config-layers/index.ts';
 import { jsonLogger, type Logger } from '../unit/index.ts';
 import { toError } from '../util/index.ts';
 import { PushAdmission } from './admission.ts';
 import { AuditLog } from './audit.ts';
 import { credentialState, hashSecret, SessionStore, TOKEN_PATTERN, TOKEN_PREFIX } from './auth.ts';
 import { type HubCatalog, hubCatalogFromFiles, loadHubCatalog } from './catalog.ts';
-import { databaseLocation, type HubConfig, parseHubListen } from './config.ts';
+import { databaseLocation, type HubConfig } from './config.ts';
 import { type HubEnv, hubApp } from './http.ts';
 import { HubMetrics } from './metrics.ts';
 import type { RouteSpec } from './openapi.ts';
@@ -384,7 +385,7 @@ export async function startHub(
   const created = await createHub(config, { ...options, log });
   if (!created.ok) return created;
   const hub = created.value;
-  const { host, port } = parseHubListen(config.listen);
+  const { host, port } = parseListen(config.listen);
   const server = await new Promise<ReturnType<typeof serve> | Error>((resolve) => {
     // Listen errors (EADDRINUSE, EACCES) are emitted after serve() returns.
     const started = serve({ fetch: hub.app.fetch, hostname: host, port });

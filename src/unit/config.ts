@@ -4,18 +4,20 @@
  * file, which wins over the defaults). Pure: the caller reads the file.
  */
 
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import {
+  applyConfigOverrides,
+  type ConfigIssue,
+  type ConfigLocator,
+  type ConfigOverride,
+  configSchemaIssues,
+  readConfigFile,
+} from '../config-layers/index.ts';
+
+export { type ConfigIssue, parseListen } from '../config-layers/index.ts';
+
 import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '../sync/index.ts';
 import { exportPolicySchema } from './export-policy.ts';
-
-/** A problem with the configuration, located in the file or naming the flag/variable. */
-export interface ConfigIssue {
-  /** `unit.yaml:3:5`, `--listen` or `SEXTANT_LISTEN`. */
-  where: string;
-  path: string;
-  message: string;
-}
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -175,15 +177,8 @@ export type HubConfig = NonNullable<UnitConfig['hub']>;
 export type SyncConfig = UnitConfig['sync'];
 
 /** A setting that flags and environment variables may override. */
-interface Override {
-  flag: string;
-  env: string;
-  path: string[];
-  parse?: (value: string) => unknown;
-}
-
 /** Every override, in one table so `--help` and the docs list the same thing. */
-export const CONFIG_OVERRIDES: readonly Override[] = [
+export const CONFIG_OVERRIDES: readonly ConfigOverride[] = [
   { flag: 'id', env: 'SEXTANT_UNIT_ID', path: ['unit', 'id'] },
   { flag: 'tenant', env: 'SEXTANT_TENANT', path: ['unit', 'tenant'] },
   { flag: 'environment', env: 'SEXTANT_ENVIRONMENT', path: ['unit', 'environment'] },
@@ -224,73 +219,24 @@ export function resolveUnitConfig(input: {
 }): { ok: true; value: UnitConfig } | { ok: false; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   let raw: Record<string, unknown> = {};
-  const origin = new Map<string, string>();
-  let locate: (path: (string | number)[]) => string = () => 'configuration';
+  let locate: ConfigLocator = () => 'configuration';
   if (input.file) {
-    const lineCounter = new LineCounter();
-    const document = parseDocument(input.file.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    for (const error of document.errors) {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      issues.push({
-        where: `${input.file.path}:${line}:${col}`,
-        path: '',
-        message: error.message.split('\n')[0] ?? '',
-      });
-    }
-    if (issues.length > 0) return { ok: false, issues };
-    const value: unknown = document.toJS();
-    if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
-      return {
-        ok: false,
-        issues: [{ where: input.file.path, path: '', message: 'the configuration must be a mapping' }],
-      };
-    }
-    raw = (value ?? {}) as Record<string, unknown>;
-    const file = input.file.path;
+    const read = readConfigFile(input.file);
+    if (!read.ok) return read;
+    raw = read.raw;
+    locate = read.locate;
     const hub = raw['hub'];
     if (typeof hub === 'object' && hub !== null && 'token' in hub) {
       // A secret in a config file ends up in git and in backups: refuse it outright.
       delete (hub as Record<string, unknown>)['token'];
       issues.push({
-        where: file,
+        where: input.file.path,
         path: 'hub.token',
         message: `hub.token: never write the token in the configuration; put it in a file named by hub.tokenFile or in ${HUB_TOKEN_ENV}`,
       });
     }
-    locate = (path) => {
-      let node: unknown = document.contents;
-      let offset = document.range[0];
-      for (const part of path) {
-        if (isMap(node)) {
-          const pair = node.items.find(
-            (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part),
-          );
-          if (!pair) break;
-          node = pair.value;
-          offset =
-            (pair.value as { range?: [number] } | null)?.range?.[0] ??
-            (pair.key as { range?: [number] }).range?.[0] ??
-            offset;
-        } else if (isSeq(node) && typeof part === 'number' && node.items[part]) {
-          node = node.items[part];
-          offset = (node as { range?: [number] }).range?.[0] ?? offset;
-        } else break;
-      }
-      const { line, col } = lineCounter.linePos(offset);
-      return `${file}:${line}:${col}`;
-    };
   }
-  for (const override of CONFIG_OVERRIDES) {
-    // The environment first, then flags, so a flag wins.
-    for (const [source, value] of [
-      [override.env, input.env[override.env]],
-      [`--${override.flag}`, input.flags[override.flag]],
-    ] as const) {
-      if (value === undefined || value === '') continue;
-      setPath(raw, override.path, override.parse ? override.parse(value) : value);
-      origin.set(override.path.join('.'), source);
-    }
-  }
+  const origin = applyConfigOverrides(raw, CONFIG_OVERRIDES, input.flags, input.env);
   const token = input.env[HUB_TOKEN_ENV];
   if (token !== undefined && token !== '' && typeof raw['hub'] === 'object' && raw['hub'] !== null) {
     (raw['hub'] as Record<string, unknown>)['token'] = token;
@@ -319,19 +265,13 @@ export function resolveUnitConfig(input: {
   const parsed = unitConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success || issues.length > 0) {
     if (parsed.success) return { ok: false, issues };
-    for (const issue of parsed.error.issues) {
-      if (issue.path.join('.') === 'hub.token') continue; // never echo the secret's input
-      const path = issue.path.map(String);
-      const dotted = path.join('.');
-      const from = [...origin.entries()].find(([key]) => dotted === key || dotted.startsWith(`${key}.`))?.[1];
-      const missing = issue.code === 'invalid_type' && issue.input === undefined;
-      const hint = missing ? requiredHint(dotted) : '';
-      issues.push({
-        where: from ?? locate(issue.path as (string | number)[]),
-        path: dotted,
-        message: `${dotted || 'configuration'}: ${missing ? 'is required' : issue.message}${hint}`,
-      });
-    }
+    issues.push(
+      // Never echo the secret's input.
+      ...configSchemaIssues(parsed.error.issues, origin, locate, {
+        hint: requiredHint,
+        skip: (dotted) => dotted === 'hub.token',
+      }),
+    );
     return { ok: false, issues };
   }
   return { ok: true, value: parsed.data };
@@ -340,21 +280,4 @@ export function resolveUnitConfig(input: {
 function requiredHint(path: string): string {
   const override = CONFIG_OVERRIDES.find((o) => o.path.join('.') === path);
   return override ? ` (set it in the file, with --${override.flag} or with ${override.env})` : '';
-}
-
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  for (const part of path.slice(0, -1)) {
-    const next = node[part];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]!] = value;
-}
-
-/** Splits `host:port` (with `[::1]:port` for IPv6). */
-export function parseListen(listen: string): { host: string; port: number } {
-  const index = listen.lastIndexOf(':');
-  const host = listen.slice(0, index).replace(/^\[|\]$/g, '');
-  return { host, port: Number(listen.slice(index + 1)) };
 }
