@@ -9,7 +9,7 @@
  * the test ends (`t.after`), also when it fails.
  */
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,32 +20,13 @@ import { gzipSync } from 'node:zlib';
 import { generateToken, type HubHandle, resolveHubConfig, startHub } from '../../src/hub/index.ts';
 import { SYNC_PROTOCOL_VERSION } from '../../src/sync/index.ts';
 import type { Logger } from '../../src/unit/index.ts';
+import { type ProcessExit, type ServiceProcess, spawnService } from './service-process.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 15_000;
-/** The line `sextant hub` prints once it accepts requests (src/cli/cmd-hub.ts). */
-const LISTENING = /listening on (http:\/\/\S+)/;
 
-/** How a process ended: its exit code, or the signal that ended it. */
-export interface ProcessExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
+export type { ProcessExit } from './service-process.ts';
 /** A hub process that is (or was) listening. */
-export interface HubProcess {
-  /** Base URL, e.g. `http://127.0.0.1:40123`. */
-  url: string;
-  pid: number;
-  /** Everything the process wrote to stderr so far (its JSON log lines). */
-  stderr(): string;
-  exited: Promise<ProcessExit>;
-  /** SIGKILL: the hub gets no chance to finish anything; resolves once it is gone. */
-  kill(): Promise<ProcessExit>;
-  /** SIGTERM (graceful stop); SIGKILL if still running after 15 s. */
-  stop(): Promise<ProcessExit>;
-}
+export type HubProcess = ServiceProcess;
 
 /** A data directory hub processes are started on, one after another. */
 export interface HubFixture {
@@ -152,65 +133,12 @@ function runNode(
   });
 }
 
-function spawnHub(
+async function spawnHub(
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<{ ok: true; value: HubProcess } | { ok: false; exit: ProcessExit; stderr: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let stderr = '';
-  const exited = new Promise<ProcessExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  const signal = (name: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(name);
-  };
-  return new Promise((resolve) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      signal('SIGKILL');
-      void exited.then((exit) => settle({ ok: false, exit, stderr: `${stderr}\n(start timed out)` }));
-    }, START_TIMEOUT_MS);
-    const settle = (
-      outcome: { ok: true; value: HubProcess } | { ok: false; exit: ProcessExit; stderr: string },
-    ): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(outcome);
-    };
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = LISTENING.exec(stderr);
-      if (match && !settled) {
-        settle({
-          ok: true,
-          value: {
-            url: match[1]!,
-            pid: child.pid!,
-            stderr: () => stderr,
-            exited,
-            kill: () => {
-              signal('SIGKILL');
-              return exited;
-            },
-            async stop() {
-              signal('SIGTERM');
-              const killer = setTimeout(() => signal('SIGKILL'), STOP_TIMEOUT_MS);
-              try {
-                return await exited;
-              } finally {
-                clearTimeout(killer);
-              }
-            },
-          },
-        });
-      }
-    });
-    child.once('error', (error) => {
-      stderr += `\n${error.message}`;
-    });
-    void exited.then((exit) => settle({ ok: false, exit, stderr }));
-  });
+  const started = await spawnService(args, env);
+  return started.ok ? started : { ok: false, ...started.failure };
 }
 
 // ---- the hub in this process ------------------------------------------------------------

@@ -6,47 +6,22 @@
  * the test ends (`t.after`), also when it fails.
  */
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type ProcessExit, type ServiceProcess, type StartFailure, spawnService } from './service-process.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 15_000;
-/** The line `sextant unit` prints once it accepts requests (src/cli/cmd-unit.ts). */
-const LISTENING = /listening on (http:\/\/\S+)/;
 
 /** How a unit process ended: its exit code, or the signal that ended it. */
-export interface UnitExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
+export type UnitExit = ProcessExit;
 /** A unit process that is (or was) listening. */
-export interface UnitProcess {
-  /** Base URL, e.g. `http://127.0.0.1:40123`. */
-  url: string;
-  pid: number;
-  /** Milliseconds from spawn to the "listening on" line (Node start-up included). */
-  startMs: number;
-  /** Everything the process wrote to stderr so far (its JSON log lines). */
-  stderr(): string;
-  /** Resolves once the process has exited. */
-  exited: Promise<UnitExit>;
-  /** SIGKILL: the process gets no chance to finish anything; resolves once it is gone. */
-  kill(): Promise<UnitExit>;
-  /** SIGTERM (graceful stop); SIGKILL if still running after 15 s. */
-  stop(): Promise<UnitExit>;
-}
-
+export type UnitProcess = ServiceProcess;
 /** A unit that exited before it listened, with what it printed. */
-export interface UnitStartFailure {
-  exit: UnitExit;
-  stderr: string;
-}
+export type UnitStartFailure = StartFailure;
 
 /** A data directory and catalog that unit processes are started on, one after another. */
 export interface UnitFixture {
@@ -126,7 +101,8 @@ export async function unitFixture(
     dataDir,
     databasePath: join(dataDir, 'sextant-unit.db'),
     async start() {
-      const started = await spawnUnit(args);
+      // An empty environment apart from PATH: the caller's SEXTANT_* variables must not leak in.
+      const started = await spawnService(args, { PATH: process.env['PATH'] ?? '' });
       if (started.ok) {
         running.add(started.value);
         void started.value.exited.then(() => running.delete(started.value));
@@ -134,79 +110,6 @@ export async function unitFixture(
       return started;
     },
   };
-}
-
-function spawnUnit(
-  args: readonly string[],
-): Promise<{ ok: true; value: UnitProcess } | { ok: false; failure: UnitStartFailure }> {
-  const spawnedAt = performance.now();
-  // An empty environment apart from PATH: the caller's SEXTANT_* variables must not leak in.
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env['PATH'] ?? '' },
-  });
-  let stderr = '';
-  const exited = new Promise<UnitExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  const signal = (name: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(name);
-  };
-  return new Promise((resolve) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      signal('SIGKILL');
-      void exited.then((exit) =>
-        settle({ ok: false, failure: { exit, stderr: `${stderr}\n(start timed out)` } }),
-      );
-    }, START_TIMEOUT_MS);
-    const settle = (
-      outcome: { ok: true; value: UnitProcess } | { ok: false; failure: UnitStartFailure },
-    ): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(outcome);
-    };
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = LISTENING.exec(stderr);
-      if (match && !settled) {
-        settle({
-          ok: true,
-          value: {
-            url: match[1]!,
-            pid: child.pid!,
-            startMs: performance.now() - spawnedAt,
-            stderr: () => stderr,
-            exited,
-            kill: () => {
-              signal('SIGKILL');
-              return exited;
-            },
-            stop: () => stopGracefully(exited, signal),
-          },
-        });
-      }
-    });
-    child.once('error', (error) => {
-      stderr += `\n${error.message}`;
-    });
-    void exited.then((exit) => settle({ ok: false, failure: { exit, stderr } }));
-  });
-}
-
-async function stopGracefully(
-  exited: Promise<UnitExit>,
-  signal: (name: NodeJS.Signals) => void,
-): Promise<UnitExit> {
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), STOP_TIMEOUT_MS);
-  try {
-    return await exited;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Mounts a tmpfs of `bytes` at `path`; returns why it could not, or undefined. */
