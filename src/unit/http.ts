@@ -3,11 +3,15 @@
  * API, and the operational endpoints. Answers follow what senders expect: 2xx only when
  * the data is durable, 4xx for data that will never be accepted (senders do not retry
  * those), 429/503 with Retry-After when the unit is busy or its disk is in trouble.
+ *
+ * Served straight on `node:http`, with no web `Request`/`Response` objects: those load
+ * Node's fetch implementation (undici, about 10 MB resident) and copy every body, and the
+ * unit is meant to sit beside an instance in a small memory footprint
+ * (`npm run bench -- ingest`). The hub, which serves people, uses Hono.
  */
 
-import type { IncomingMessage } from 'node:http';
-import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzip } from 'node:zlib';
 import { z } from 'zod';
 import { type Catalog, closestName, type Slo } from '../catalog/index.ts';
 import type { BatchReducer, IngestPlan } from '../ingest/index.ts';
@@ -21,6 +25,147 @@ import type { MetricsRegistry } from './metrics.ts';
 import { feedOtlp } from './otlp-feed.ts';
 import { BodyPool, readBody } from './request-body.ts';
 import type { ApplyResult, UnitState } from './state.ts';
+
+/** An answer: status, headers and an optional body. */
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+/** A JSON answer. */
+export function jsonReply(value: unknown, status = 200, headers?: Record<string, string>): Reply {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(value),
+  };
+}
+
+/** A Prometheus text-format answer. */
+export function metricsReply(text: string): Reply {
+  return { status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }, body: text };
+}
+
+/** One request as a handler sees it. */
+export interface UnitRequest {
+  readonly incoming: IncomingMessage;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Values of the route's `:name` segments, percent-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  header(name: string): string | undefined;
+}
+
+type Handler = (request: UnitRequest) => Reply | Promise<Reply>;
+
+interface Route {
+  method: 'GET' | 'POST';
+  segments: readonly string[];
+  handler: Handler;
+}
+
+/** Routes requests by method and path (`:name` segments capture) and writes the replies. */
+export class UnitRouter {
+  readonly #routes: Route[] = [];
+  readonly #onError: (error: Error, path: string) => Reply;
+
+  constructor(onError: (error: Error, path: string) => Reply) {
+    this.#onError = onError;
+  }
+
+  get(path: string, handler: Handler): void {
+    this.#routes.push({ method: 'GET', segments: path.split('/'), handler });
+  }
+
+  post(path: string, handler: Handler): void {
+    this.#routes.push({ method: 'POST', segments: path.split('/'), handler });
+  }
+
+  /** The `request` listener of a `node:http` server. */
+  readonly listener = (incoming: IncomingMessage, response: ServerResponse): void => {
+    void this.#serve(incoming, response);
+  };
+
+  async #serve(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = incoming.url ?? '/';
+    const mark = target.indexOf('?');
+    const path = mark < 0 ? target : target.slice(0, mark);
+    const method = incoming.method === 'HEAD' ? 'GET' : (incoming.method ?? 'GET');
+    let reply: Reply;
+    try {
+      reply = await this.#dispatch(incoming, method, path, mark < 0 ? '' : target.slice(mark + 1));
+    } catch (thrown) {
+      reply = this.#onError(toError(thrown), path);
+    }
+    if (response.destroyed) return;
+    const body =
+      reply.body === undefined
+        ? undefined
+        : typeof reply.body === 'string'
+          ? Buffer.from(reply.body)
+          : reply.body;
+    response.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body?.length ?? 0) });
+    // A request whose body was not read (404, 405, 413 before reading) must not leave it
+    // in the socket for the next request on a keep-alive connection.
+    if (!incoming.complete) incoming.resume();
+    response.end(incoming.method === 'HEAD' ? undefined : body);
+  }
+
+  #dispatch(incoming: IncomingMessage, method: string, path: string, search: string): Reply | Promise<Reply> {
+    const segments = path.split('/');
+    const allowed: string[] = [];
+    for (const route of this.#routes) {
+      const params = matchSegments(route.segments, segments);
+      if (params === undefined) continue;
+      if (params instanceof Error) return jsonReply({ error: params.message }, 400);
+      if (route.method !== method) {
+        allowed.push(route.method);
+        continue;
+      }
+      return route.handler({
+        incoming,
+        path,
+        query: new URLSearchParams(search),
+        params,
+        header: (name) => headerValue(incoming, name),
+      });
+    }
+    if (allowed.length > 0) {
+      const allow = [...new Set(allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))].join(', ');
+      return jsonReply({ error: `${incoming.method} is not allowed on ${path}; use ${allow}` }, 405, {
+        Allow: allow,
+      });
+    }
+    return jsonReply({ error: `no route ${incoming.method} ${path}` }, 404);
+  }
+}
+
+/** The params of a path that fits the route's segments, undefined if it does not fit. */
+function matchSegments(
+  route: readonly string[],
+  path: readonly string[],
+): Record<string, string> | Error | undefined {
+  if (route.length !== path.length) return undefined;
+  for (let i = 0; i < route.length; i++) {
+    if (route[i]!.startsWith(':') ? path[i] === '' : route[i] !== path[i]) return undefined;
+  }
+  const params: Record<string, string> = {};
+  for (let i = 0; i < route.length; i++) {
+    if (!route[i]!.startsWith(':')) continue;
+    try {
+      params[route[i]!.slice(1)] = decodeURIComponent(path[i]!);
+    } catch {
+      return new Error(`the path segment ${path[i]} is not valid percent-encoding`);
+    }
+  }
+  return params;
+}
+
+function headerValue(incoming: IncomingMessage, name: string): string | undefined {
+  const value = incoming.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
 
 /** What the HTTP layer needs from the running unit. */
 export interface UnitHttpContext {
@@ -59,65 +204,46 @@ const eventsSchema = z.strictObject({
     .max(10_000),
 });
 
-/** Builds the unit's Hono app. */
-export function unitApp(context: UnitHttpContext): Hono {
-  const app = new Hono();
+/** Builds the unit's router; serve it with `createServer(router.listener)`. */
+export function unitApp(context: UnitHttpContext): UnitRouter {
   const { config, metrics } = context;
+  const app = new UnitRouter((error, path) => {
+    if (isTransientStorageError(error)) {
+      metrics.inc('sextant_unit_storage_errors_total', 'Writes that failed in the store.');
+      return jsonReply({ error: `storage unavailable, retry later: ${error.message}` }, 503, {
+        'Retry-After': '30',
+      });
+    }
+    process.stderr.write(
+      `${JSON.stringify({ level: 'error', msg: 'request failed', path, error: error.message })}\n`,
+    );
+    return jsonReply({ error: error.message }, 500);
+  });
   const interner = new LabelInterner();
   const bodies = new BodyPool();
 
-  app.onError((thrown, c) => {
-    const error = toError(thrown);
-    if (isTransientStorageError(error)) {
-      metrics.inc('sextant_unit_storage_errors_total', 'Writes that failed in the store.');
-      c.header('Retry-After', '30');
-      return c.json({ error: `storage unavailable, retry later: ${error.message}` }, 503);
+  /** Reads the request body (at most the configured size), hands it to `use`, then frees it. */
+  const withBody = async (request: UnitRequest, use: (body: Uint8Array) => Reply | Promise<Reply>) => {
+    const read = await readBody(request.incoming, bodies, config.limits.maxBodyBytes);
+    if (!read.ok) return jsonReply({ error: read.message }, read.reason === 'too-large' ? 413 : 400);
+    try {
+      return await use(read.body);
+    } finally {
+      read.release();
     }
-    process.stderr.write(
-      `${JSON.stringify({ level: 'error', msg: 'request failed', path: c.req.path, error: error.message })}\n`,
-    );
-    return c.json({ error: error.message }, 500);
-  });
+  };
 
-  const limit = bodyLimit({
-    maxSize: config.limits.maxBodyBytes,
-    onError: (c) => c.json({ error: `body larger than ${config.limits.maxBodyBytes} bytes` }, 413),
-  });
-
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
+  app.get('/healthz', () => jsonReply({ status: 'ok' }));
+  app.get('/readyz', () => {
     const reasons = context.notReady();
-    return reasons.length === 0 ? c.json({ status: 'ready' }) : c.json({ status: 'not ready', reasons }, 503);
+    return reasons.length === 0
+      ? jsonReply({ status: 'ready' })
+      : jsonReply({ status: 'not ready', reasons }, 503);
   });
-  app.get('/metrics', (c) =>
-    c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }),
-  );
+  app.get('/metrics', () => metricsReply(metrics.render()));
 
   if (config.sources.remoteWrite) {
-    // No `limit` middleware here: it builds the web Request and its body stream for every
-    // request (`c.req.raw.body`); `readBody` enforces the same limit as it reads.
-    app.post('/api/v1/write', async (c) => {
-      // Under @hono/node-server the socket's request is `c.env.incoming`; `app.request()` has none.
-      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-      let release = () => {};
-      let body: Uint8Array;
-      if (incoming === undefined) {
-        body = new Uint8Array(await c.req.arrayBuffer());
-        if (body.length > config.limits.maxBodyBytes)
-          return c.json({ error: `body larger than ${config.limits.maxBodyBytes} bytes` }, 413);
-      } else {
-        const read = await readBody(incoming, bodies, config.limits.maxBodyBytes);
-        if (!read.ok) return c.json({ error: read.message }, read.reason === 'too-large' ? 413 : 400);
-        body = read.body;
-        release = read.release;
-      }
-      try {
-        return handleWrite(c, body);
-      } finally {
-        release();
-      }
-    });
-    const handleWrite = (c: Context, body: Uint8Array) => {
+    const handleWrite = (request: UnitRequest, body: Uint8Array): Reply => {
       const plan = context.plan();
       const wanted = plan.wantedMetrics;
       let decode: ReturnType<typeof visitRemoteWriteBody> | undefined;
@@ -125,8 +251,8 @@ export function unitApp(context: UnitHttpContext): Hono {
         decode = visitRemoteWriteBody(
           body,
           {
-            ...optional('contentType', c.req.header('content-type')),
-            ...optional('contentEncoding', c.req.header('content-encoding')),
+            ...optional('contentType', request.header('content-type')),
+            ...optional('contentEncoding', request.header('content-encoding')),
           },
           { onSeries: (series) => feedSeries(reducer, series) },
           {
@@ -154,172 +280,107 @@ export function unitApp(context: UnitHttpContext): Hono {
         stats.skippedSeries,
       );
       // Remote-write 2.0 asks for these on every answer; 1.0 senders ignore them.
-      c.header('X-Prometheus-Remote-Write-Samples-Written', String(stats.acceptedSamples));
-      c.header('X-Prometheus-Remote-Write-Histograms-Written', String(stats.acceptedHistograms));
-      c.header('X-Prometheus-Remote-Write-Exemplars-Written', String(stats.acceptedExemplars));
+      const written = {
+        'X-Prometheus-Remote-Write-Samples-Written': String(stats.acceptedSamples),
+        'X-Prometheus-Remote-Write-Histograms-Written': String(stats.acceptedHistograms),
+        'X-Prometheus-Remote-Write-Exemplars-Written': String(stats.acceptedExemplars),
+      };
       if (!result.ok) {
         const unsupported = result.issues.some((issue) => issue.code.startsWith('request.'));
-        return c.json(
+        return jsonReply(
           {
             error: result.issues.map((issue) => issue.message).join('; '),
             issues: result.issues,
             applied: applied.buckets,
           },
           unsupported ? 415 : 400,
+          written,
         );
       }
-      return c.body(null, 204);
+      return { status: 204, headers: written };
     };
+    app.post('/api/v1/write', (request) => withBody(request, (body) => handleWrite(request, body)));
   }
 
   if (config.sources.otlp) {
     // OTLP/HTTP (opentelemetry-proto, otlp.md): protobuf or JSON in, the same encoding
     // out; partial success in a 200; only 429/502/503/504 are retryable for senders.
-    app.post('/v1/metrics', limit, async (c) => {
-      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    app.post('/v1/metrics', async (request) => {
+      const type = (request.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       const format =
         type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
       if (format === undefined) {
-        return c.json({ error: 'Content-Type must be application/x-protobuf or application/json' }, 415);
+        return jsonReply({ error: 'Content-Type must be application/x-protobuf or application/json' }, 415);
       }
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      let bytes = body;
-      if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') {
-        try {
-          bytes = new Uint8Array(
-            await new Response(
-              new Blob([body]).stream().pipeThrough(new DecompressionStream('gzip')),
-            ).arrayBuffer(),
-          );
-        } catch (error) {
-          return c.json({ error: `invalid gzip body: ${(error as Error).message}` }, 400);
+      const encoding = (request.header('content-encoding') ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'gzip' && encoding !== 'identity') {
+        return jsonReply({ error: `Content-Encoding ${encoding} is not supported; use gzip or none` }, 415);
+      }
+      return withBody(request, async (body) => {
+        let bytes = body;
+        if (encoding === 'gzip') {
+          const inflated = await gunzipAtMost(body, config.limits.maxDecompressedBytes);
+          if (!inflated.ok) return jsonReply({ error: inflated.message }, inflated.tooLarge ? 413 : 400);
+          bytes = inflated.bytes;
         }
-        if (bytes.length > config.limits.maxDecompressedBytes)
-          return c.json({ error: 'decompressed body too large' }, 413);
-      }
-      const decoded =
-        format === 'protobuf'
-          ? decodeMetricsProtobuf(bytes)
-          : decodeMetricsJson(new TextDecoder().decode(bytes));
-      if (!decoded.ok) {
-        const tooLarge = decoded.issues.some((issue) => issue.code.startsWith('limit.'));
-        return c.json(
-          { error: decoded.issues.map((issue) => issue.message).join('; '), issues: decoded.issues },
-          tooLarge ? 413 : 400,
-        );
-      }
-      const batch = decoded.value;
-      context.ingest('otlp', (reducer) => feedOtlp(reducer, batch));
-      metrics.inc(
-        'sextant_unit_samples_received_total',
-        'Samples received, by source.',
-        { source: 'otlp' },
-        batch.points.length,
-      );
-      if (batch.rejectedDataPoints > 0) {
+        const decoded =
+          format === 'protobuf'
+            ? decodeMetricsProtobuf(bytes)
+            : decodeMetricsJson(new TextDecoder().decode(bytes));
+        if (!decoded.ok) {
+          const tooLarge = decoded.issues.some((issue) => issue.code.startsWith('limit.'));
+          return jsonReply(
+            { error: decoded.issues.map((issue) => issue.message).join('; '), issues: decoded.issues },
+            tooLarge ? 413 : 400,
+          );
+        }
+        const batch = decoded.value;
+        context.ingest('otlp', (reducer) => feedOtlp(reducer, batch));
         metrics.inc(
-          'sextant_unit_otlp_rejected_points_total',
-          'OTLP data points rejected (partial success).',
-          {},
-          batch.rejectedDataPoints,
+          'sextant_unit_samples_received_total',
+          'Samples received, by source.',
+          { source: 'otlp' },
+          batch.points.length,
         );
-      }
-      const partial = { rejectedDataPoints: batch.rejectedDataPoints, errorMessage: batch.errorMessage };
-      return format === 'protobuf'
-        ? c.body(encodeMetricsResponse(partial, 'protobuf') as Uint8Array<ArrayBuffer>, 200, {
-            'Content-Type': 'application/x-protobuf',
-          })
-        : c.body(encodeMetricsResponse(partial, 'json'), 200, { 'Content-Type': 'application/json' });
+        if (batch.rejectedDataPoints > 0) {
+          metrics.inc(
+            'sextant_unit_otlp_rejected_points_total',
+            'OTLP data points rejected (partial success).',
+            {},
+            batch.rejectedDataPoints,
+          );
+        }
+        const partial = { rejectedDataPoints: batch.rejectedDataPoints, errorMessage: batch.errorMessage };
+        return format === 'protobuf'
+          ? {
+              status: 200,
+              headers: { 'Content-Type': 'application/x-protobuf' },
+              body: encodeMetricsResponse(partial, 'protobuf'),
+            }
+          : {
+              status: 200,
+              headers: { 'Content-Type': 'application/json' },
+              body: encodeMetricsResponse(partial, 'json'),
+            };
+      });
     });
   }
 
   if (config.sources.events) {
-    app.post('/api/v1/events', limit, async (c) => {
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch (error) {
-        return c.json({ error: `the body is not JSON: ${(error as Error).message}` }, 400);
-      }
-      const parsed = eventsSchema.safeParse(body);
-      if (!parsed.success) {
-        return c.json(
-          {
-            error: 'invalid events',
-            issues: parsed.error.issues.map((issue) => ({
-              path: issue.path.join('.'),
-              message: issue.message,
-            })),
-          },
-          400,
-        );
-      }
-      const catalog = context.catalog();
-      const problems: { path: string; message: string }[] = [];
-      const events = parsed.data.events.map((event, index) => {
-        const [serviceName, sliName] = event.sli.split('/') as [string, string];
-        const service = catalog.services.get(serviceName);
-        const sli = service?.slis.find((candidate) => candidate.name === sliName);
-        const at = `events.${index}`;
-        if (!sli) {
-          const all = [...catalog.services.values()].flatMap((s) =>
-            s.slis.filter((x) => x.kind === 'events').map((x) => x.id),
-          );
-          const hint = closestName(event.sli, all);
-          problems.push({
-            path: `${at}.sli`,
-            message: `no SLI ${event.sli}${hint ? `; did you mean ${hint}?` : ''}`,
-          });
-        } else if (sli.kind !== 'events') {
-          problems.push({
-            path: `${at}.sli`,
-            message: `${event.sli} is a ${sli.kind} SLI fed by metrics; push events only to SLIs of kind events`,
-          });
-        } else {
-          const expected = [...sli.significantLabels].sort().join(',');
-          const given = Object.keys(event.labels).sort().join(',');
-          if (expected !== given) {
-            problems.push({
-              path: `${at}.labels`,
-              message: `labels must be exactly {${expected}} (the SLI's significantLabels), got {${given}}`,
-            });
-          }
+    app.post('/api/v1/events', (request) =>
+      withBody(request, (bytes) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(new TextDecoder().decode(bytes));
+        } catch (error) {
+          return jsonReply({ error: `the body is not JSON: ${(error as Error).message}` }, 400);
         }
-        if (event.good > event.total)
-          problems.push({
-            path: `${at}.good`,
-            message: `good (${event.good}) exceeds total (${event.total})`,
-          });
-        const ms = Date.parse(event.time);
-        if (ms % 60_000 !== 0)
-          problems.push({ path: `${at}.time`, message: 'time must be the start of a minute (seconds 00)' });
-        return {
-          sli,
-          labels: event.labels,
-          minute: Math.floor(ms / 60_000),
-          good: event.good,
-          total: event.total,
-        };
-      });
-      if (problems.length > 0) return c.json({ error: 'invalid events', issues: problems }, 422);
-      const applied = context.ingest('events', (reducer) => {
-        for (const event of events)
-          reducer.events(event.sli!, event.labels, event.minute, event.good, event.total);
-      });
-      if (applied.outcomes.too_old > 0) {
-        return c.json(
-          {
-            error: `${applied.outcomes.too_old} event bucket(s) are older than the unit accepts`,
-            applied: applied.buckets,
-          },
-          422,
-        );
-      }
-      return c.json({ applied: applied.buckets });
-    });
+        return ingestEvents(context, body);
+      }),
+    );
   }
 
-  app.get('/api/v1/slos', (c) => {
+  app.get('/api/v1/slos', () => {
     const report = context.evaluator.last;
     const slos = catalogSlos(context.catalog()).map((slo) => {
       const evaluation = report?.evaluations.get(slo.id);
@@ -329,7 +390,7 @@ export function unitApp(context: UnitHttpContext): Hono {
         ...optional('error', evaluation?.error),
       };
     });
-    return c.json({ evaluatedAt: report ? new Date(report.atMs).toISOString() : null, slos });
+    return jsonReply({ evaluatedAt: report ? new Date(report.atMs).toISOString() : null, slos });
   });
 
   const findSlo = (owner: string, name: string): Slo | string => {
@@ -343,11 +404,11 @@ export function unitApp(context: UnitHttpContext): Hono {
     return `no SLO ${owner}/${name}${hint ? `; did you mean ${hint}?` : ''}`;
   };
 
-  app.get('/api/v1/slos/:owner/:slo', (c) => {
-    const slo = findSlo(c.req.param('owner'), c.req.param('slo'));
-    if (typeof slo === 'string') return c.json({ error: slo }, 404);
+  app.get('/api/v1/slos/:owner/:slo', ({ params }) => {
+    const slo = findSlo(params['owner']!, params['slo']!);
+    if (typeof slo === 'string') return jsonReply({ error: slo }, 404);
     const evaluation = context.evaluator.last?.evaluations.get(slo.id);
-    return c.json({
+    return jsonReply({
       ...sloSummary(slo),
       definition: slo.definition,
       status: evaluation?.status ?? null,
@@ -355,21 +416,23 @@ export function unitApp(context: UnitHttpContext): Hono {
     });
   });
 
-  app.get('/api/v1/slos/:owner/:slo/series', (c) => {
-    const slo = findSlo(c.req.param('owner'), c.req.param('slo'));
-    if (typeof slo === 'string') return c.json({ error: slo }, 404);
+  app.get('/api/v1/slos/:owner/:slo/series', ({ params, query }) => {
+    const slo = findSlo(params['owner']!, params['slo']!);
+    if (typeof slo === 'string') return jsonReply({ error: slo }, 404);
     const nowMinute = Math.floor(context.now() / 60_000);
-    const stepMinutes = parseStep(c.req.query('step') ?? '5m');
-    const to = c.req.query('to') ? Math.floor(Date.parse(c.req.query('to')!) / 60_000) : nowMinute;
-    const from = c.req.query('from') ? Math.floor(Date.parse(c.req.query('from')!) / 60_000) : to - 24 * 60;
+    const stepMinutes = parseStep(query.get('step') ?? '5m');
+    const toText = query.get('to');
+    const fromText = query.get('from');
+    const to = toText ? Math.floor(Date.parse(toText) / 60_000) : nowMinute;
+    const from = fromText ? Math.floor(Date.parse(fromText) / 60_000) : to - 24 * 60;
     if (stepMinutes === undefined || !Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
-      return c.json({ error: 'give from < to as ISO 8601 times and step as 1m, 5m, 1h, 1d' }, 400);
+      return jsonReply({ error: 'give from < to as ISO 8601 times and step as 1m, 5m, 1h, 1d' }, 400);
     }
     const points = Math.ceil((to - from) / stepMinutes);
     if (points > 11_000)
-      return c.json({ error: `${points} points requested; at most 11000 (raise step)` }, 400);
+      return jsonReply({ error: `${points} points requested; at most 11000 (raise step)` }, 400);
     const series = sloSeries(slo, context.catalog(), context.state.reader());
-    if (typeof series === 'string') return c.json({ error: series }, 500);
+    if (typeof series === 'string') return jsonReply({ error: series }, 500);
     const out: { time: string; good: number; total: number; ratio: number | null }[] = [];
     for (let start = from; start < to; start += stepMinutes) {
       const sum = series.sum(start, Math.min(to, start + stepMinutes));
@@ -380,11 +443,104 @@ export function unitApp(context: UnitHttpContext): Hono {
         ratio: sum.total > 0 ? sum.good / sum.total : null,
       });
     }
-    return c.json({ slo: slo.id, stepMinutes, objectiveRatio: slo.objectiveRatio, points: out });
+    return jsonReply({ slo: slo.id, stepMinutes, objectiveRatio: slo.objectiveRatio, points: out });
   });
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   return app;
+}
+
+/** Validates pushed events against the catalog and applies them (`POST /api/v1/events`). */
+function ingestEvents(context: UnitHttpContext, body: unknown): Reply {
+  const parsed = eventsSchema.safeParse(body);
+  if (!parsed.success) {
+    return jsonReply(
+      {
+        error: 'invalid events',
+        issues: parsed.error.issues.map((issue) => ({
+          path: issue.path.join('.'),
+          message: issue.message,
+        })),
+      },
+      400,
+    );
+  }
+  const catalog = context.catalog();
+  const problems: { path: string; message: string }[] = [];
+  const events = parsed.data.events.map((event, index) => {
+    const [serviceName, sliName] = event.sli.split('/') as [string, string];
+    const service = catalog.services.get(serviceName);
+    const sli = service?.slis.find((candidate) => candidate.name === sliName);
+    const at = `events.${index}`;
+    if (!sli) {
+      const all = [...catalog.services.values()].flatMap((s) =>
+        s.slis.filter((x) => x.kind === 'events').map((x) => x.id),
+      );
+      const hint = closestName(event.sli, all);
+      problems.push({
+        path: `${at}.sli`,
+        message: `no SLI ${event.sli}${hint ? `; did you mean ${hint}?` : ''}`,
+      });
+    } else if (sli.kind !== 'events') {
+      problems.push({
+        path: `${at}.sli`,
+        message: `${event.sli} is a ${sli.kind} SLI fed by metrics; push events only to SLIs of kind events`,
+      });
+    } else {
+      const expected = [...sli.significantLabels].sort().join(',');
+      const given = Object.keys(event.labels).sort().join(',');
+      if (expected !== given) {
+        problems.push({
+          path: `${at}.labels`,
+          message: `labels must be exactly {${expected}} (the SLI's significantLabels), got {${given}}`,
+        });
+      }
+    }
+    if (event.good > event.total)
+      problems.push({
+        path: `${at}.good`,
+        message: `good (${event.good}) exceeds total (${event.total})`,
+      });
+    const ms = Date.parse(event.time);
+    if (ms % 60_000 !== 0)
+      problems.push({ path: `${at}.time`, message: 'time must be the start of a minute (seconds 00)' });
+    return {
+      sli,
+      labels: event.labels,
+      minute: Math.floor(ms / 60_000),
+      good: event.good,
+      total: event.total,
+    };
+  });
+  if (problems.length > 0) return jsonReply({ error: 'invalid events', issues: problems }, 422);
+  const applied = context.ingest('events', (reducer) => {
+    for (const event of events)
+      reducer.events(event.sli!, event.labels, event.minute, event.good, event.total);
+  });
+  if (applied.outcomes.too_old > 0) {
+    return jsonReply(
+      {
+        error: `${applied.outcomes.too_old} event bucket(s) are older than the unit accepts`,
+        applied: applied.buckets,
+      },
+      422,
+    );
+  }
+  return jsonReply({ applied: applied.buckets });
+}
+
+/** Inflates a gzip body, refusing to produce more than `maxBytes` (gzip bombs). */
+function gunzipAtMost(
+  body: Uint8Array,
+  maxBytes: number,
+): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; message: string }> {
+  return new Promise((resolve) => {
+    gunzip(body, { maxOutputLength: maxBytes }, (error, bytes) => {
+      if (!error) resolve({ ok: true, bytes });
+      else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        resolve({ ok: false, tooLarge: true, message: `decompressed body larger than ${maxBytes} bytes` });
+      else resolve({ ok: false, tooLarge: false, message: `invalid gzip body: ${error.message}` });
+    });
+  });
 }
 
 /** Feeds one remote-write series (only those the plan wants reach here) to the reducer. */

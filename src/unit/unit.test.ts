@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { MemoryNotificationQueue } from '../notify/index.ts';
 import { encodeWriteRequest, snappyCompress } from '../remote-write/index.ts';
@@ -293,6 +294,53 @@ describe('the unit', () => {
     );
     const huge = new Uint8Array(config.limits.maxBodyBytes + 1);
     assert.equal((await post('/api/v1/write', huge, RW_HEADERS)).status, 413);
+  });
+
+  test('the HTTP surface: gzip OTLP, gzip bombs, unknown encodings, methods and paths', async () => {
+    const empty = JSON.stringify({ resourceMetrics: [] });
+    const gzipped = await post('/v1/metrics', gzipSync(empty), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(gzipped.status, 200);
+    // Zeros compress about 1000:1: a small body that inflates past the limit.
+    const bomb = gzipSync(new Uint8Array(config.limits.maxDecompressedBytes + 1));
+    assert.ok(bomb.length < config.limits.maxBodyBytes);
+    const bombed = await post('/v1/metrics', bomb, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(bombed.status, 413);
+    const notGzip = await post('/v1/metrics', empty, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(notGzip.status, 400);
+    assert.match(((await notGzip.json()) as { error: string }).error, /invalid gzip body/);
+    const brotli = await post('/v1/metrics', empty, {
+      'content-type': 'application/json',
+      'content-encoding': 'br',
+    });
+    assert.equal(brotli.status, 415);
+
+    const wrongMethod = await fetch(`${unit.url}/api/v1/write`);
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'POST');
+    const head = await fetch(`${unit.url}/healthz`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    const missing = await fetch(`${unit.url}/api/v1/nothing`);
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: string }).error, /no route GET \/api\/v1\/nothing/);
+    const badEscape = await fetch(`${unit.url}/api/v1/slos/api/%E0%A4%A`);
+    assert.equal(badEscape.status, 400);
+    const escaped = await fetch(`${unit.url}/api/v1/slos/api/availabilit%79`);
+    assert.equal(escaped.status, 200);
+    assert.equal(((await escaped.json()) as { id: string }).id, 'api/availability');
+    // A refused body is drained: the next request on the same keep-alive connection works.
+    const huge = new Uint8Array(config.limits.maxBodyBytes + 1);
+    assert.equal((await post('/api/v1/events', huge, { 'content-type': 'application/json' })).status, 413);
+    assert.equal((await fetch(`${unit.url}/healthz`)).status, 200);
   });
 
   test('a broken catalog edit keeps the last valid catalog in force', async () => {

@@ -5,10 +5,8 @@
  */
 
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, relative, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { buildCatalog, type Catalog, formatIssue, type SourceFile } from '../catalog/index.ts';
 import { loadCatalogFromPaths, watchCatalog } from '../catalog-files/index.ts';
 import { type BatchReducer, compileIngestPlan, type IngestPlan } from '../ingest/index.ts';
@@ -25,7 +23,7 @@ import { toError } from '../util/index.ts';
 import { parseListen, type UnitConfig } from './config.ts';
 import { type EvaluationReport, Evaluator } from './evaluator.ts';
 import { exportPolicyOf } from './export-policy.ts';
-import { unitApp } from './http.ts';
+import { metricsReply, unitApp } from './http.ts';
 import {
   catalogVersionOf,
   fetchHubCatalog,
@@ -366,30 +364,32 @@ export async function startUnit(
     ],
     ingest,
   });
-  app.get('/metrics/notify', async (c) =>
-    c.text(dispatcher ? notifyMetricsText(await dispatcher.metrics()) : '', 200, {
-      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
-    }),
+  app.get('/metrics/notify', async () =>
+    metricsReply(dispatcher ? notifyMetricsText(await dispatcher.metrics()) : ''),
   );
 
   const { host, port } = parseListen(config.listen);
   let closing = false;
-  const server = await new Promise<ReturnType<typeof serve> | Error>((resolve) => {
-    // Listen errors (EADDRINUSE, EACCES) are emitted after serve() returns.
-    const started = serve({ fetch: app.fetch, hostname: host, port });
-    started.once('listening', () => resolve(started));
-    started.once('error', (error) => resolve(error));
+  // Not `import { createServer } from 'node:http'`: an ESM import of a built-in reads
+  // every export, and node:http's lazy WebSocket exports then load Node's fetch
+  // implementation (undici, about 12 MB resident) that the unit never uses.
+  const { createServer } = process.getBuiltinModule('node:http');
+  const server = createServer(app.listener);
+  const listened = await new Promise<Error | undefined>((resolve) => {
+    // Listen errors (EADDRINUSE, EACCES) are emitted, not thrown.
+    server.once('listening', () => resolve(undefined));
+    server.once('error', resolve);
+    server.listen(port, host);
   });
-  if (server instanceof Error) {
+  if (listened) {
     state.close();
-    return { ok: false, message: `cannot listen on ${config.listen}: ${server.message}` };
+    return { ok: false, message: `cannot listen on ${config.listen}: ${listened.message}` };
   }
   // server.close() ends only the connections idle at that moment, so a sender that keeps
   // its keep-alive connection busy (Prometheus does) would hold a graceful stop open for
   // ever. While closing, answers say `Connection: close` and idle connections are ended
-  // until none is left (`close()` below). serve() without options makes a node:http server.
-  const httpServer = server as HttpServer;
-  httpServer.prependListener('request', (_request, response) => {
+  // until none is left (`close()` below).
+  server.prependListener('request', (_request, response) => {
     if (closing) response.setHeader('Connection', 'close');
   });
   const address = server.address() as AddressInfo;
@@ -607,7 +607,7 @@ export async function startUnit(
         stopScrapers();
         await stopPull();
         stopWatch();
-        const sweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearInterval(sweep);
         if (evaluating) await evaluating.catch(() => undefined);
