@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { buildCatalog, type CatalogBuild, type SourceFile } from '../catalog/index.ts';
+import { compareText } from '../util/index.ts';
 
 /** A path that could not be read, said plainly. */
 export interface ReadProblem {
@@ -40,7 +41,7 @@ export async function listManifestFiles(
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => compareText(a.name, b.name));
   for (const entry of entries) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const full = join(dir, entry.name);

@@ -1,5 +1,6 @@
 /** Builds a validated catalog from manifest files: shape, per-manifest and cross-file checks at once. */
 
+import { compareText } from '../util/index.ts';
 import { type CatalogIssue, sortIssues } from './issues.ts';
 import { loadManifests } from './load.ts';
 import type { Catalog, Journey, Service, Team, Tenant } from './model.ts';
@@ -291,7 +292,7 @@ export function findCycles(edges: ReadonlyMap<string, readonly string[]>): strin
   }
   return components
     .map((component) => cycleWithin(component, edges))
-    .sort((a, b) => a[0]!.localeCompare(b[0]!));
+    .sort((a, b) => compareText(a[0]!, b[0]!));
 }
 
 /** A concrete cycle through the component's first node, found by breadth-first search. */

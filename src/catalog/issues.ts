@@ -4,6 +4,8 @@
  * file, the position it points at.
  */
 
+import { compareText } from '../util/index.ts';
+
 /** Stable issue codes, with the one-line meaning shown by `sextant validate --codes`. */
 export const ISSUE_CODES = {
   'yaml.syntax': 'The file is not valid YAML.',
@@ -74,10 +76,10 @@ export type Result<T, I = CatalogIssue> = { ok: true; value: T } | { ok: false; 
 export function sortIssues(issues: CatalogIssue[]): CatalogIssue[] {
   return [...issues].sort(
     (a, b) =>
-      (a.file ?? '').localeCompare(b.file ?? '') ||
+      compareText(a.file ?? '', b.file ?? '') ||
       (a.line ?? 0) - (b.line ?? 0) ||
       (a.column ?? 0) - (b.column ?? 0) ||
-      a.code.localeCompare(b.code),
+      compareText(a.code, b.code),
   );
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../slo/index.ts';
 import type { CountReader } from '../store/index.ts';
 import type { AlertRecord, SloStatusRecord } from '../sync/index.ts';
+import { compareText } from '../util/index.ts';
 import type { UnsequencedRecord } from './outbox.ts';
 import type { UnitState } from './state.ts';
 
@@ -99,7 +100,7 @@ export function catalogSlos(catalog: Catalog): Slo[] {
   return [
     ...[...catalog.services.values()].flatMap((service) => service.slos),
     ...[...catalog.journeys.values()].flatMap((journey) => journey.slos),
-  ].sort((a, b) => a.id.localeCompare(b.id));
+  ].sort((a, b) => compareText(a.id, b.id));
 }
 
 /** The counts an SLO is computed from: its SLI summed over label values, or a journey's weighted parts. */

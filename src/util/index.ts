@@ -20,6 +20,16 @@ export function compact<T extends object>(value: T): Compact<T> {
   return out as Compact<T>;
 }
 
+/**
+ * Orders strings by UTF-16 code units, for sorting identifiers and paths: the same order
+ * on every machine and in every locale, and unlike `localeCompare` it does not load
+ * ICU's collation data (a few MB resident in a process that never needed it).
+ * @example ['b', 'B', 'a'].sort(compareText) // ['B', 'a', 'b']
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Normalises anything thrown into an Error with a readable message. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
