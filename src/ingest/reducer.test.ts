@@ -5,6 +5,8 @@ import {
   type BatchChanges,
   BatchReducer,
   compileIngestPlan,
+  decodeCursor,
+  encodeCursorHistory,
   type IngestPlan,
   isStaleMarker,
   type ReducerStateSource,
@@ -144,11 +146,117 @@ describe('counters', () => {
     ];
     batch(p, state, (r) => r.series(total, samples));
     const retry = batch(p, state, (r) => r.series(total, samples));
-    assert.equal(retry.outcomes.duplicate, 1, 'the last sample is a duplicate of the cursor');
-    assert.equal(retry.outcomes.out_of_order, 1, 'the earlier one is behind the cursor');
+    assert.deepEqual(
+      [retry.outcomes.duplicate, retry.outcomes.out_of_order, retry.outcomes.conflict],
+      [2, 0, 0],
+      'both samples were applied: both are duplicates',
+    );
+    // 40 - 10 = 30, once.
     assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 30, total: 30 });
     const conflict = batch(p, state, (r) => r.series(total, [{ timestampMs: at(0, 30), value: 41 }]));
     assert.equal(conflict.outcomes.conflict, 1);
+    const olderConflict = batch(p, state, (r) => r.series(total, [{ timestampMs: at(0, 0), value: 11 }]));
+    assert.equal(olderConflict.outcomes.conflict, 1, 'an older applied timestamp with another value');
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 30, total: 30 });
+  });
+
+  test('an older sample that was never applied is out of order and counts nothing', () => {
+    const p = plan();
+    const state = new MemoryState();
+    const total = { __name__: 'http_requests_total', job: 'api', route: '/a', code: '200' };
+    batch(p, state, (r) =>
+      r.series(total, [
+        { timestampMs: at(0, 0), value: 10 },
+        { timestampMs: at(0, 30), value: 40 },
+      ]),
+    );
+    // 0:15 lies between two applied samples and is not one of them: new, and late.
+    const late = batch(p, state, (r) => r.series(total, [{ timestampMs: at(0, 15), value: 25 }]));
+    assert.deepEqual([late.outcomes.out_of_order, late.outcomes.duplicate], [1, 0]);
+    // Older than anything the series applied, alone in its request: also out of order.
+    const older = batch(p, state, (r) => r.series(total, [{ timestampMs: at(-1, 0), value: 5 }]));
+    assert.deepEqual([older.outcomes.out_of_order, older.outcomes.duplicate], [1, 0]);
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 30, total: 30 });
+  });
+
+  test('a retry of an older request after a newer one was applied is a duplicate', () => {
+    const p = plan();
+    const state = new MemoryState();
+    const total = { __name__: 'http_requests_total', job: 'api', route: '/a', code: '200' };
+    const send = (second: number, value: number) =>
+      batch(p, state, (r) => r.series(total, [{ timestampMs: at(0, second), value }]));
+    send(0, 100);
+    send(15, 110); // its answer is lost
+    send(30, 130);
+    send(45, 160);
+    const retried = send(15, 110);
+    assert.deepEqual([retried.outcomes.duplicate, retried.outcomes.out_of_order], [1, 0]);
+    // 10 + 20 + 30 = 60, once.
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 60, total: 60 });
+  });
+
+  test('a retried catch-up batch with more samples per series than a cursor remembers is all duplicate', () => {
+    const p = plan();
+    const state = new MemoryState();
+    const total = { __name__: 'http_requests_total', job: 'api', route: '/a', code: '200' };
+    // Twelve samples, 5 s apart, 1 request each: 11 increments of 1 after the baseline.
+    const samples = Array.from({ length: 12 }, (_, i) => ({ timestampMs: at(0, 5 * i), value: 100 + i }));
+    batch(p, state, (r) => r.series(total, samples));
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 11, total: 11 });
+    const retry = batch(p, state, (r) => r.series(total, samples));
+    assert.deepEqual(
+      [retry.outcomes.duplicate, retry.outcomes.out_of_order, retry.outcomes.counted],
+      [12, 0, 0],
+    );
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 11, total: 11 });
+    // The same old samples without the remembered tail are not a recognisable resend.
+    const partial = batch(p, state, (r) => r.series(total, samples.slice(0, 4)));
+    assert.deepEqual([partial.outcomes.duplicate, partial.outcomes.out_of_order], [0, 4]);
+    // The cursor remembers 0:40 to 0:55. A run whose first remembered sample has another
+    // value is no resend either: 0:00-0:35 are out of order, 0:40 is a conflict.
+    const changed = batch(p, state, (r) =>
+      r.series(total, [...samples.slice(0, 8), { timestampMs: at(0, 40), value: 999 }]),
+    );
+    assert.deepEqual(
+      [changed.outcomes.duplicate, changed.outcomes.out_of_order, changed.outcomes.conflict],
+      [0, 8, 1],
+    );
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 11, total: 11 });
+  });
+
+  test('a retried batch that ended a series with a stale marker counts nothing again', () => {
+    const p = plan();
+    const state = new MemoryState();
+    const total = { __name__: 'http_requests_total', job: 'api', route: '/a', code: '200' };
+    const stale = new DataView(new ArrayBuffer(8));
+    stale.setBigUint64(0, 0x7ff0000000000002n);
+    batch(p, state, (r) => r.series(total, [{ timestampMs: at(0, 0), value: 10 }]));
+    const ending = [
+      { timestampMs: at(0, 15), value: 20 },
+      { timestampMs: at(0, 30), value: 35 },
+      { timestampMs: at(0, 45), value: stale.getFloat64(0) },
+    ];
+    batch(p, state, (r) => r.series(total, ending));
+    // 10 + 15 = 25.
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 25, total: 25 });
+    const retry = batch(p, state, (r) => r.series(total, ending));
+    assert.deepEqual([retry.outcomes.duplicate, retry.outcomes.baseline, retry.outcomes.counted], [3, 0, 0]);
+    assert.deepEqual(state.bucket('api/availability', { route: '/a' }, M), { good: 25, total: 25 });
+    // The series comes back: its first sample after the marker is a new baseline.
+    const back = batch(p, state, (r) => r.series(total, [{ timestampMs: at(1, 0), value: 3 }]));
+    assert.equal(back.outcomes.baseline, 1);
+    assert.equal(state.bucket('api/availability', { route: '/a' }, M + 1), undefined);
+  });
+
+  test('a cursor keeps its history through the store row it is saved in', () => {
+    // Ended at 3000 (NaN), after 7 at 2000 and 5 at 1000.
+    const cursor: SeriesCursor = [3000, Number.NaN, 2000, 7, 1000, 5];
+    const bytes = encodeCursorHistory(cursor);
+    assert.ok(bytes !== null);
+    // The row's value column holds 0 for an ended cursor (SQLite cannot store NaN).
+    assert.deepEqual(decodeCursor(3000, 0, bytes), cursor);
+    assert.equal(encodeCursorHistory([1, 2]), null);
+    assert.deepEqual(decodeCursor(1, 2, null), [1, 2]);
   });
 
   test('bad arriving in an earlier batch than total still yields exact buckets', () => {
@@ -232,6 +340,28 @@ describe('histograms and gauges', () => {
     // Minute 0 peaked at 11 > 10: bad. Minute 1 peaked at 10 <= 10: good.
     assert.deepEqual(state.bucket('api/lag', {}, M), { good: 0, total: 1 });
     assert.deepEqual(state.bucket('api/lag', {}, M + 1), { good: 1, total: 1 });
+  });
+});
+
+describe('SLIs another path records', () => {
+  test('samples for an SLI the PromQL pull records count nothing and are owned_by_promql', () => {
+    const build = buildCatalog([{ path: 'c.yaml', text: CATALOG }]);
+    const p = compileIngestPlan(build.catalog, { pulled: (sli) => sli.id === 'api/availability' });
+    const state = new MemoryState();
+    const total = { __name__: 'http_requests_total', job: 'api', route: '/a', code: '200' };
+    const lag = { __name__: 'replication_lag_seconds', instance: 'db-1' };
+    const changes = batch(p, state, (r) => {
+      r.series(total, [
+        { timestampMs: at(0, 0), value: 10 },
+        { timestampMs: at(0, 30), value: 40 },
+      ]);
+      r.series(lag, [{ timestampMs: at(0, 0), value: 2 }]);
+    });
+    assert.deepEqual([changes.outcomes.owned_by_promql, changes.outcomes.counted], [2, 1]);
+    assert.equal(state.bucket('api/availability', { route: '/a' }, M), undefined);
+    assert.deepEqual(state.bucket('api/lag', {}, M), { good: 1, total: 1 });
+    // No cursor either: a pulled SLI costs the push path no memory.
+    assert.equal(state.cursors.size, 1);
   });
 });
 

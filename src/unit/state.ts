@@ -16,7 +16,14 @@ import type {
   RoleSums,
   SeriesCursor,
 } from '../ingest/index.ts';
-import { BatchReducer } from '../ingest/index.ts';
+import {
+  BatchReducer,
+  cursorEnded,
+  cursorTimestampMs,
+  decodeCursor,
+  ENDED_CURSOR_RETENTION_MS,
+  encodeCursorHistory,
+} from '../ingest/index.ts';
 import type { AlertState } from '../slo/index.ts';
 import {
   type CountReader,
@@ -27,7 +34,9 @@ import {
 import { Outbox, type OutboxSettings, type UnsequencedRecord } from './outbox.ts';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS unit_cursors (key TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS unit_cursors (
+  key TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL, history BLOB
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS unit_sums (
   sli TEXT NOT NULL, labels TEXT NOT NULL, minute INTEGER NOT NULL, sums BLOB NOT NULL,
   PRIMARY KEY (sli, labels, minute)
@@ -108,8 +117,17 @@ export class UnitState implements ReducerStateSource {
     this.db = store.database;
     this.db.exec(SCHEMA);
     const db = this.db;
+    // Cursor histories (retry detection, src/ingest/reducer.ts) came after the table.
+    if (
+      !(db.prepare('PRAGMA table_info(unit_cursors)').all() as { name: string }[]).some(
+        (c) => c.name === 'history',
+      )
+    )
+      db.exec('ALTER TABLE unit_cursors ADD COLUMN history BLOB');
     this.#stmt = {
-      putCursor: db.prepare('INSERT OR REPLACE INTO unit_cursors (key, ts, value) VALUES (?, ?, ?)'),
+      putCursor: db.prepare(
+        'INSERT OR REPLACE INTO unit_cursors (key, ts, value, history) VALUES (?, ?, ?, ?)',
+      ),
       deleteCursor: db.prepare('DELETE FROM unit_cursors WHERE key = ?'),
       putSums: db.prepare('INSERT OR REPLACE INTO unit_sums (sli, labels, minute, sums) VALUES (?, ?, ?, ?)'),
       getSums: db.prepare('SELECT sums FROM unit_sums WHERE sli = ? AND labels = ? AND minute = ?'),
@@ -120,12 +138,13 @@ export class UnitState implements ReducerStateSource {
     };
     // A database a hub-connected unit left behind keeps marking, whoever writes to it.
     this.#outbox = Outbox.stored(db);
-    for (const row of db.prepare('SELECT key, ts, value FROM unit_cursors').all() as {
+    for (const row of db.prepare('SELECT key, ts, value, history FROM unit_cursors').all() as {
       key: string;
       ts: number;
       value: number;
+      history: Uint8Array | null;
     }[]) {
-      this.#cursors.set(row.key, { timestampMs: row.ts, value: row.value });
+      this.#cursors.set(row.key, decodeCursor(row.ts, row.value, row.history));
     }
   }
 
@@ -188,7 +207,13 @@ export class UnitState implements ReducerStateSource {
       outbox?.markCounts(buckets);
       for (const [key, cursor] of changes.cursors) {
         if (cursor === undefined) this.#stmt.deleteCursor.run(key);
-        else this.#stmt.putCursor.run(key, cursor.timestampMs, cursor.value);
+        else
+          this.#stmt.putCursor.run(
+            key,
+            cursorTimestampMs(cursor),
+            cursorEnded(cursor) ? 0 : cursor[1]!,
+            encodeCursorHistory(cursor),
+          );
       }
       for (const entry of sums) {
         this.#stmt.putSums.run(entry.sli, JSON.stringify(entry.labels), entry.minute, encodeSums(entry.sums));
@@ -215,11 +240,29 @@ export class UnitState implements ReducerStateSource {
     return { outcomes, buckets: buckets.length };
   }
 
-  /** Drops role sums that can no longer change, in memory and on disk. */
+  /**
+   * Drops role sums that can no longer change, in memory and on disk, and the cursors of
+   * series a stale marker ended longer ago than a retry of that batch could come.
+   */
   pruneSums(nowMs: number): void {
     const oldest = Math.floor(nowMs / 60_000) - LATE_SAMPLE_HORIZON_MINUTES;
     for (const minute of this.#sums.keys()) if (minute < oldest) this.#sums.delete(minute);
     this.#stmt.pruneSums.run(oldest);
+    const ended: string[] = [];
+    for (const [key, cursor] of this.#cursors) {
+      if (cursorEnded(cursor) && cursorTimestampMs(cursor) < nowMs - ENDED_CURSOR_RETENTION_MS)
+        ended.push(key);
+    }
+    if (ended.length === 0) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const key of ended) this.#stmt.deleteCursor.run(key);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+    for (const key of ended) this.#cursors.delete(key);
   }
 
   /** A reader over the counts as of now. */
