@@ -27,6 +27,17 @@ export interface Route {
   matches: (labels: Readonly<Record<string, string>>) => boolean;
   /** For histogram roles: the `le` bound the bucket must have (compared as numbers). */
   le?: number;
+  /**
+   * Set when another path records this SLI (the PromQL pull): the route's samples count
+   * nothing and are reported as `owned_by_promql`, so one SLI is never counted twice.
+   */
+  ownedBy?: 'promql';
+}
+
+/** Options of `compileIngestPlan`. */
+export interface IngestPlanOptions {
+  /** SLIs the PromQL pull records: pushed or scraped samples for them are not counted. */
+  pulled?: (sli: Sli) => boolean;
 }
 
 /** Routes indexed by metric name, with the set of names worth decoding at all. */
@@ -44,7 +55,7 @@ export interface IngestPlan {
 }
 
 /** Builds the ingest plan of a catalog. */
-export function compileIngestPlan(catalog: Catalog): IngestPlan {
+export function compileIngestPlan(catalog: Catalog, options: IngestPlanOptions = {}): IngestPlan {
   const byMetric = new Map<string, Route[]>();
   const anyMetric: Route[] = [];
   const slis = new Map<string, Sli>();
@@ -66,6 +77,7 @@ export function compileIngestPlan(catalog: Catalog): IngestPlan {
       matches: compileSelector({ ...selector, matchers: [...selector.matchers, ...extra] }),
     };
     if (le !== undefined) route.le = le;
+    if (options.pulled?.(sli) === true) route.ownedBy = 'promql';
     add(route);
   };
   for (const service of catalog.services.values()) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,17 +7,23 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { buildCatalog, type Catalog, compileSelector, parseSelector, type Sli } from '../catalog/index.ts';
 import { compileIngestPlan } from '../ingest/index.ts';
+import { MemoryNotificationQueue } from '../notify/index.ts';
+import { encodeWriteRequest, snappyCompress } from '../remote-write/index.ts';
+import { resolveUnitConfig } from './config.ts';
 import type { LogLevel } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import {
   PromqlPuller,
   type PromqlSource,
   type PullOptions,
+  PullOwnership,
   pullCoverage,
+  type SourcesConfig,
   splitSeries,
   startPromqlPull,
 } from './promql-pull.ts';
 import { UnitState } from './state.ts';
+import { startUnit } from './unit.ts';
 
 const CATALOG = `apiVersion: sextant.dev/v1
 kind: Team
@@ -433,6 +439,135 @@ describe('selector sources', () => {
     assert.deepEqual(
       total.map((r) => /instance=~"([^"]*)"/.exec(r.params['query']!)?.[1]),
       ['i-00|i-01|i-02|i-03|i-04', 'i-05|i-06|i-07|i-08|i-09', 'i-10|i-11'],
+    );
+  });
+});
+
+describe('one source of truth per SLI', () => {
+  beforeEach(() => {
+    prom.series = [counter(OK, 10), counter(BAD, 1)];
+  });
+  const sources = (overrides: Partial<SourcesConfig> = {}): SourcesConfig => ({
+    remoteWrite: true,
+    otlp: true,
+    scrape: [],
+    promql: [source()],
+    ...overrides,
+  });
+  /** What remote-write of the fake Prometheus's samples of `[T0, T0 + 40m)` gives `target`. */
+  const pushAll = (target: UnitState, ownership: PullOwnership) =>
+    target.apply(ownership.pushPlan(cat), T0 + 40 * MINUTE, (reducer) => {
+      for (const s of prom.series) {
+        reducer.series(
+          s.labels,
+          s.samples
+            .filter(([t]) => t >= T0 - 15_000 && t < T0 + 40 * MINUTE)
+            .map(([timestampMs, value]) => ({ timestampMs, value })),
+        );
+      }
+    });
+  const record = (level: LogLevel, message: string, fields: Record<string, unknown> = {}) =>
+    logs.push({ level, message, fields });
+
+  test('samples remote-write brings for an SLI the pull records count nothing and say so', async () => {
+    await puller({ chunkMinutes: 20 }).fill(sliOf(cat, 'api/availability'), M0, M0 + 40);
+    const metrics = new MetricsRegistry();
+    const ownership = new PullOwnership(sources(), record, metrics);
+    const pushed = pushAll(state, ownership);
+    // 2 series x (1 sample before T0 + 4 a minute for 40 minutes) = 322 samples.
+    assert.deepEqual([pushed.outcomes.owned_by_promql, pushed.outcomes.counted], [322, 0]);
+    // Still 44 requests a minute (4 scrapes x 10 ok + 4 x 1 bad): the pull's, not twice that.
+    assert.deepEqual(minutes(state, 'api/availability', 0, 40), every(0, 40, [40, 44]));
+    // Every SLI of the catalog but the events one (6 of 7) is the pull's.
+    assert.match(metrics.render(), /^sextant_unit_promql_owned_slis 6$/m);
+    ownership.observe('remote_write', pushed.outcomes);
+    ownership.observe('remote_write', pushed.outcomes);
+    ownership.observe('otlp', { owned_by_promql: 0 });
+    assert.deepEqual(
+      logs.map((l) => [l.level, l.fields['source'] ?? null]),
+      [
+        ['info', null],
+        ['warn', 'remote_write'],
+      ],
+      'one line at start, one warning the first time a source brings samples for pulled SLIs',
+    );
+  });
+
+  test('without a PromQL source the push paths count every SLI, and nothing is said', () => {
+    const ownership = new PullOwnership(sources({ promql: [] }), record);
+    const pushed = pushAll(state, ownership);
+    assert.equal(pushed.outcomes.owned_by_promql, 0);
+    assert.deepEqual(minutes(state, 'api/availability', 0, 40), every(0, 40, [40, 44]));
+    assert.deepEqual(logs, []);
+  });
+
+  test('a unit with a PromQL source answers remote-write for pulled SLIs with 204 and counts nothing', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sextant-owned-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'catalog.yaml'), CATALOG);
+    const resolved = resolveUnitConfig({
+      file: {
+        path: join(dir, 'unit.yaml'),
+        text: `unit: {id: owned}\ncatalog: ${dir}\ndataDir: ${join(dir, 'data')}\nlisten: 127.0.0.1:0\nsources:\n  promql: [{name: prom, url: '${prom.url}'}]\n`,
+      },
+      flags: {},
+      env: {},
+    });
+    assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.issues));
+    const started = await startUnit(resolved.value, {
+      now: () => T0 + 2 * MINUTE,
+      manual: true,
+      log: record,
+      queue: () => new MemoryNotificationQueue(),
+    });
+    assert.ok(started.ok, !started.ok ? started.message : '');
+    const unit = started.value;
+    t.after(() => unit.close());
+    const body = snappyCompress(
+      encodeWriteRequest({
+        timeseries: [
+          {
+            labels: Object.entries(OK)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([name, value]) => ({ name, value })),
+            samples: [
+              { timestampMs: T0, value: 100 },
+              { timestampMs: T0 + 30_000, value: 160 },
+            ],
+          },
+        ],
+      }),
+    );
+    const answer = await fetch(`${unit.url}/api/v1/write`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+    });
+    assert.equal(answer.status, 204);
+    assert.deepEqual(
+      unit.state
+        .reader()
+        .sliSeries('api/availability')
+        .sum(M0, M0 + 1),
+      { good: 0, total: 0 },
+    );
+    const text = await (await fetch(`${unit.url}/metrics`)).text();
+    assert.match(text, /sextant_unit_samples_total\{outcome="owned_by_promql",source="remote_write"\} 2/);
+    assert.ok(logs.some((l) => l.level === 'warn' && l.fields['source'] === 'remote_write'));
+  });
+
+  test('scrape targets next to a PromQL source are a warning at start', () => {
+    const target = {
+      name: 'app',
+      url: 'http://127.0.0.1:1/metrics',
+      interval: 15_000,
+      timeout: 10_000,
+      labels: {},
+    };
+    new PullOwnership(sources({ remoteWrite: false, otlp: false, scrape: [target] }), record);
+    assert.deepEqual(
+      logs.map((l) => [l.level, l.fields['ignoredFor']]),
+      [['warn', ['scrape']]],
     );
   });
 });

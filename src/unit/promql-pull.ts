@@ -39,6 +39,16 @@
  *
  * Errors (unreachable, timeouts, HTTP errors, `status: error`, partial answers with
  * warnings) are returned as data; the position does not move and the next tick retries.
+ *
+ * ## One source of truth per SLI
+ *
+ * A PromQL source records every SLI it can feed. Samples remote-write, OTLP or scrape
+ * bring for the same SLI would add the same requests a second time (a Prometheus that
+ * both remote-writes to the unit and is pulled by it), so `PullOwnership` gives those
+ * paths a plan in which the pulled SLIs are owned by the pull: their samples count
+ * nothing (outcome `owned_by_promql`) and the unit says so in its log and metrics.
+ * Several PromQL sources add up: that is right for servers that scrape different
+ * targets, and counts twice for two replicas of one HA pair (docs/unit.md).
  */
 
 import {
@@ -50,6 +60,7 @@ import {
 } from '../catalog/index.ts';
 import {
   compileIngestPlan,
+  cursorTimestampMs,
   type IngestPlan,
   type OutcomeCounts,
   parseLe,
@@ -410,6 +421,81 @@ function lanePlan(plan: IngestPlan, sli: Sli): IngestPlan {
   return own;
 }
 
+// ---- ownership ---------------------------------------------------------------------------
+
+/** What `PullOwnership` reads of the configuration. */
+export type SourcesConfig = Pick<UnitConfig['sources'], 'remoteWrite' | 'otlp' | 'scrape' | 'promql'>;
+
+/**
+ * Keeps the push paths (remote-write, OTLP, scrape) off the SLIs a PromQL source records,
+ * and says so: at start, in `sextant_unit_promql_owned_slis`, and the first time each
+ * path brings samples for a pulled SLI (module comment, "One source of truth per SLI").
+ */
+export class PullOwnership {
+  readonly #pulling: boolean;
+  readonly #log: Logger;
+  readonly #metrics: MetricsRegistry | undefined;
+  readonly #warned = new Set<string>();
+
+  constructor(sources: SourcesConfig, log: Logger, metrics?: MetricsRegistry) {
+    this.#pulling = sources.promql.length > 0;
+    this.#log = log;
+    this.#metrics = metrics;
+    if (!this.#pulling) return;
+    const promql = sources.promql.map((source) => source.name);
+    const push = [
+      ...(sources.remoteWrite ? ['remote-write'] : []),
+      ...(sources.otlp ? ['OTLP'] : []),
+      ...(sources.scrape.length > 0 ? ['scrape'] : []),
+    ];
+    if (push.length > 0) {
+      // Scrape targets are configured on purpose, so they are wasted here; remote-write
+      // and OTLP are merely on by default and usually receive nothing for these SLIs.
+      log(
+        sources.scrape.length > 0 ? 'warn' : 'info',
+        'sources.promql records every SLI it can feed; samples that other sources bring for those SLIs are not counted (outcome owned_by_promql), so nothing is counted twice',
+        { promql, ignoredFor: push },
+      );
+    }
+    if (promql.length > 1) {
+      log('info', 'several PromQL sources record every SLI and their counts add up', {
+        promql,
+        note: 'right for servers that scrape different targets; two replicas of one HA pair count twice',
+      });
+    }
+  }
+
+  /** The ingest plan of the push paths for `catalog`. */
+  pushPlan(catalog: Catalog): IngestPlan {
+    if (!this.#pulling) return compileIngestPlan(catalog);
+    let owned = 0;
+    for (const service of catalog.services.values()) {
+      for (const sli of service.slis) if (queriesFor(sli) !== undefined) owned += 1;
+    }
+    this.#metrics?.set(
+      'sextant_unit_promql_owned_slis',
+      'SLIs recorded by sources.promql: samples other sources bring for them are not counted.',
+      owned,
+    );
+    return compileIngestPlan(catalog, { pulled: (sli) => queriesFor(sli) !== undefined });
+  }
+
+  /** After a push batch: the first time a path brought samples for pulled SLIs, a warning. */
+  observe(source: string, outcomes: Pick<OutcomeCounts, 'owned_by_promql'>): void {
+    if (outcomes.owned_by_promql === 0 || this.#warned.has(source)) return;
+    this.#warned.add(source);
+    this.#log(
+      'warn',
+      'samples for SLIs that sources.promql records arrived from another source and were not counted',
+      {
+        source,
+        samples: outcomes.owned_by_promql,
+        metric: `sextant_unit_samples_total{source="${source}",outcome="owned_by_promql"}`,
+      },
+    );
+  }
+}
+
 // ---- lanes -------------------------------------------------------------------------------
 
 /** A run of recorded minutes `[startMinute, endMinute)` of one (source, SLI). */
@@ -449,7 +535,10 @@ function readLanes(state: Pick<PullState, 'getValue' | 'cursor'>, source: string
       const cursor: SeriesCursor | undefined = state.cursor(
         rawSeriesKey(positionLabels(laneName(source, sli, startMinute))),
       );
-      return { startMinute, endMinute: cursor ? Math.round(cursor.timestampMs / MINUTE_MS) : startMinute };
+      return {
+        startMinute,
+        endMinute: cursor ? Math.round(cursorTimestampMs(cursor) / MINUTE_MS) : startMinute,
+      };
     })
     .sort((a, b) => a.startMinute - b.startMinute);
 }
@@ -602,6 +691,7 @@ function emptyOutcomes(): OutcomeCounts & { too_old: number } {
     stale: 0,
     not_a_number: 0,
     unmatched: 0,
+    owned_by_promql: 0,
     too_old: 0,
   };
 }
@@ -897,7 +987,7 @@ export class PromqlPuller {
         }
         if (context.closing) {
           // The next lane goes on from here with its own cursors: drop this lane's.
-          for (const labels of ended) reducer.series(labels, [{ timestampMs: endMs, value: 0, stale: true }]);
+          for (const labels of ended) reducer.forget(labels);
         }
         reducer.series(positionLabels(name), [{ timestampMs: endMs, value: 0 }]);
       });
@@ -905,9 +995,8 @@ export class PromqlPuller {
       return fail('store', `cannot record ${sli.id} minutes: ${toError(thrown).message}`);
     }
     const outcomes = { ...applied.outcomes };
-    // The position sample and the closing markers are bookkeeping, not data.
+    // The position sample is bookkeeping, not data.
     outcomes[first ? 'baseline' : 'counted'] -= 1;
-    if (context.closing) outcomes.stale = 0;
     return { ok: true, value: { series: raw.size, samples, outcomes } };
   }
 
