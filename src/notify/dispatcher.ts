@@ -25,7 +25,13 @@ import {
 } from './backoff.ts';
 import type { NotificationQueue, QueuedNotification } from './queue.ts';
 import { toSlackMessage } from './slack.ts';
-import type { AlertNotice } from './types.ts';
+import type { Notice } from './types.ts';
+import {
+  unitAlertEventId,
+  unitAlertmanagerAlert,
+  unitAlertSlackMessage,
+  unitAlertWebhookBody,
+} from './unit-alert.ts';
 import { noticeEventId, toWebhookPayload } from './webhook.ts';
 
 /**
@@ -303,8 +309,9 @@ export class Dispatcher {
   /**
    * Queues each notice for every receiver that wants it: Alertmanager takes every event,
    * refreshes included; webhooks take `firing` and `resolved` only. Deliver with `deliverDue`.
+   * Unit alerts (`kind: 'unit'`) are queued, deduplicated and retried as SLO alerts are.
    */
-  async submit(notices: readonly AlertNotice[]): Promise<SubmitSummary> {
+  async submit(notices: readonly Notice[]): Promise<SubmitSummary> {
     const summary: SubmitSummary = { enqueued: 0, duplicates: 0, stale: 0, superseded: 0 };
     const ordered = [...notices].sort((a, b) => a.atMs - b.atMs);
     const nowMs = this.#clock();
@@ -312,8 +319,17 @@ export class Dispatcher {
       for (const receiver of this.#receivers.values()) {
         const superseding = receiver.kind === 'alertmanager';
         if (!superseding && notice.event === 'refresh') continue;
-        const { unit, slo } = notice.context;
-        const alert = [receiver.name, unit.id, unit.tenant ?? '', slo.id, notice.name];
+        // A unit alert has no SLO (an SLO id is never empty) and is named by its alertname.
+        const alert =
+          notice.kind === 'unit'
+            ? [receiver.name, notice.unit.id, notice.unit.tenant ?? '', '', notice.alertname]
+            : [
+                receiver.name,
+                notice.context.unit.id,
+                notice.context.unit.tenant ?? '',
+                notice.context.slo.id,
+                notice.name,
+              ];
         // A refresh is new news at each evaluation; firing and resolved are one event each.
         const detail = notice.event === 'refresh' ? notice.atMs : notice.resolvedAtMs;
         const result = await this.#queue.enqueue(
@@ -429,13 +445,26 @@ export class Dispatcher {
   }
 
   /** One attempt; for an HA set every Alertmanager at once, delivered if any accepts. */
-  async #send(receiver: Resolved, notice: AlertNotice): Promise<Attempt> {
+  async #send(receiver: Resolved, notice: Notice): Promise<Attempt> {
+    const unit = notice.kind === 'unit';
     if (receiver.kind === 'webhook') {
-      const body = receiver.format === 'slack' ? toSlackMessage(notice) : toWebhookPayload(notice);
-      const headers = receiver.format === 'json' ? { 'idempotency-key': noticeEventId(notice) } : {};
+      const slack = receiver.format === 'slack';
+      const body = unit
+        ? slack
+          ? unitAlertSlackMessage(notice)
+          : unitAlertWebhookBody(notice)
+        : slack
+          ? toSlackMessage(notice)
+          : toWebhookPayload(notice);
+      const id = unit ? unitAlertEventId(notice) : noticeEventId(notice);
+      const headers = receiver.format === 'json' ? { 'idempotency-key': id } : {};
       return this.#post(receiver.url, { ...headers, ...receiver.headers }, JSON.stringify(body));
     }
-    const body = JSON.stringify([toAlertmanagerAlert(notice, { firingValidForMs: this.#firingValidForMs })]);
+    const body = JSON.stringify([
+      unit
+        ? unitAlertmanagerAlert(notice)
+        : toAlertmanagerAlert(notice, { firingValidForMs: this.#firingValidForMs }),
+    ]);
     const attempts = await Promise.all(
       receiver.urls.map((url) => this.#post(alertmanagerAlertsUrl(url), receiver.headers ?? {}, body)),
     );

@@ -2,6 +2,8 @@
  * Alert notification: SLO alert transitions as Alertmanager v2 alerts, versioned webhook
  * JSON or Slack messages (pure formatting), and a `Dispatcher` that delivers them through a
  * durable queue with retries, backoff and dedup, so a unit keeps alerting with no hub.
+ * Alerts about the unit itself (`UnitAlertNotice`, formatted by unit-alert.ts) take the
+ * same queue.
  *
  * After each evaluation the unit calls:
  *   const notices = alertNotices(status, previousAlertState, noticeContext({ unit, slo, owner, team }));
@@ -58,11 +60,21 @@ export {
   type AlertName,
   type AlertNotice,
   type BurnRateDetail,
+  type Notice,
   type NoticeContext,
   type NoticeEvent,
   type NotifyUnit,
   type SloAlertKind,
+  type UnitAlertNotice,
 } from './types.ts';
+export {
+  type UnitAlertWebhookBody,
+  unitAlertEventId,
+  unitAlertLabels,
+  unitAlertmanagerAlert,
+  unitAlertSlackMessage,
+  unitAlertWebhookBody,
+} from './unit-alert.ts';
 export {
   noticeEventId,
   toWebhookPayload,

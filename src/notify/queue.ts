@@ -11,7 +11,7 @@
  *   at most one pending entry: a newer one replaces it; a non-superseding stream (webhooks,
  *   which want every event) delivers every entry.
  */
-import type { AlertNotice } from './types.ts';
+import type { Notice } from './types.ts';
 
 /** What `enqueue` takes. */
 export interface NewNotification {
@@ -26,7 +26,7 @@ export interface NewNotification {
   /** The evaluation this notice comes from; orders the stream. */
   eventAtMs: number;
   /** Plain JSON. */
-  notice: AlertNotice;
+  notice: Notice;
 }
 
 /** A pending entry, as `due` returns it. */

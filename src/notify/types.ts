@@ -95,3 +95,28 @@ export interface AlertNotice {
   traffic: { recentTotal: number; baselineTotal: number } | null;
   context: NoticeContext;
 }
+
+/**
+ * An alert about the unit itself rather than an SLO (`SextantOutboxNearQuota`,
+ * `SextantUnitStoreDamaged`): it goes through the same durable queue as SLO notices, with
+ * its own formats (unit-alert.ts). The sender keeps it alive with `refresh` notices.
+ */
+export interface UnitAlertNotice {
+  kind: 'unit';
+  /** The Alertmanager `alertname`. */
+  alertname: string;
+  severity: 'page' | 'ticket';
+  event: NoticeEvent;
+  atMs: number;
+  startsAtMs: number;
+  /** When it stopped firing; null while it fires. */
+  resolvedAtMs: number | null;
+  summary: string;
+  description: string;
+  unit: NotifyUnit;
+  /** `endsAt - atMs` of a firing alert in Alertmanager: longer than the sender's refresh interval. */
+  firingValidForMs: number;
+}
+
+/** Whatever the dispatcher delivers: an SLO alert's notice or a unit alert's. */
+export type Notice = AlertNotice | UnitAlertNotice;

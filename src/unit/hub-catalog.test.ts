@@ -12,8 +12,6 @@ import {
   validateBundle,
 } from './hub-catalog.ts';
 import { bundle } from './sync-test-support.ts';
-import type { UnitAlert } from './unit-alerts.ts';
-import { sendUnitAlert } from './unit-alerts.ts';
 
 const SERVICE = `apiVersion: sextant.dev/v1
 kind: Team
@@ -146,50 +144,5 @@ describe('the hub catalog', () => {
     assert.equal(a, b);
     assert.match(a, /^sha256:[0-9a-f]{64}$/);
     assert.notEqual(a, catalogVersionOf([{ path: 'a.yaml', text: 'x' }]));
-  });
-});
-
-describe('unit alerts', () => {
-  test('go to every Alertmanager as SextantOutboxNearQuota, and to webhooks as JSON', async () => {
-    const sent: { url: string; body: unknown }[] = [];
-    const alert: UnitAlert = {
-      alertname: 'SextantOutboxNearQuota',
-      severity: 'ticket',
-      firing: true,
-      startsAtMs: Date.UTC(2026, 10, 24, 10),
-      atMs: Date.UTC(2026, 10, 24, 10, 5),
-      summary: 'unit cell-1: replication outbox at 81% of its quota',
-      description: 'details',
-      unit: { id: 'cell-1', environment: 'production' },
-    };
-    const failed = await sendUnitAlert(
-      [
-        { kind: 'alertmanager', urls: ['http://am-1:9093', 'http://am-2:9093'] },
-        { kind: 'webhook', url: 'http://hooks.test/x', format: 'json', headers: {} },
-      ],
-      alert,
-      {
-        fetch: async (url, init) => {
-          sent.push({ url, body: JSON.parse(String(init.body)) });
-          return new Response(null, { status: url.includes('am-2') ? 500 : 200 });
-        },
-        log: () => {},
-      },
-    );
-    assert.equal(failed, 1);
-    assert.deepEqual(
-      sent.map((entry) => entry.url),
-      ['http://am-1:9093/api/v2/alerts', 'http://am-2:9093/api/v2/alerts', 'http://hooks.test/x'],
-    );
-    const [am] = sent[0]!.body as { labels: Record<string, string>; endsAt: string }[];
-    assert.deepEqual(am!.labels, {
-      alertname: 'SextantOutboxNearQuota',
-      severity: 'ticket',
-      unit: 'cell-1',
-      environment: 'production',
-    });
-    // Firing alerts are valid for an hour unless refreshed.
-    assert.equal(am!.endsAt, '2026-11-24T11:05:00.000Z');
-    assert.equal((sent[2]!.body as { status: string }).status, 'firing');
   });
 });

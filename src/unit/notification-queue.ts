@@ -8,7 +8,7 @@
  * ```sql
  * unit_notifications(seq,                  -- rowid: enqueue order (ties in due() and streams)
  *   key UNIQUE, receiver, stream, supersedes, event_at_ms,
- *   notice,                                -- the AlertNotice as JSON; NULL once finished
+ *   notice,                                -- the Notice as JSON; NULL once finished
  *   enqueued_at_ms, attempts, next_attempt_ms, last_error,
  *   state,                                 -- pending | delivered | dropped | superseded
  *   finished_at_ms)                        -- NULL exactly while pending
@@ -50,9 +50,9 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type {
-  AlertNotice,
   EnqueueResult,
   NewNotification,
+  Notice,
   NotificationQueue,
   QueuedNotification,
   QueueStats,
@@ -155,7 +155,7 @@ function publicView(row: PublicRow): QueuedNotification {
     stream: row.stream,
     supersedes: row.supersedes === 1,
     eventAtMs: row.eventAtMs,
-    notice: JSON.parse(row.notice) as AlertNotice,
+    notice: JSON.parse(row.notice) as Notice,
     enqueuedAtMs: row.enqueuedAtMs,
     attempts: row.attempts,
     nextAttemptMs: row.nextAttemptMs,
