@@ -6,8 +6,13 @@
 
 export type { MemoryCountStoreOptions } from './memory-store.ts';
 export { MemoryCountStore } from './memory-store.ts';
-export type { Durability, SqliteCountStoreOptions } from './sqlite/index.ts';
-export { openSqliteCountStore, SqliteCountStore } from './sqlite/index.ts';
+export type {
+  Durability,
+  IntegrityOptions,
+  IntegrityReport,
+  SqliteCountStoreOptions,
+} from './sqlite/index.ts';
+export { checkSqliteIntegrity, openSqliteCountStore, SqliteCountStore } from './sqlite/index.ts';
 export type {
   CountReader,
   CountStore,

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, join, relative, resolve } from 'node:path';
 import { buildCatalog, type Catalog, formatIssue, type SourceFile } from '../catalog/index.ts';
 import { loadCatalogFromPaths, watchCatalog } from '../catalog-files/index.ts';
-import { type BatchReducer, compileIngestPlan, type IngestPlan } from '../ingest/index.ts';
+import type { BatchReducer, IngestPlan } from '../ingest/index.ts';
 import {
   createDispatcher,
   type Dispatcher,
@@ -36,11 +36,12 @@ import {
 import { jsonLogger, type Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { OutboxSettings } from './outbox.ts';
-import { startPromqlPull } from './promql-pull.ts';
+import { PullOwnership, startPromqlPull } from './promql-pull.ts';
 import { startScrapers } from './scrape.ts';
 import { type ApplyResult, LATE_SAMPLE_HORIZON_MINUTES, UnitState } from './state.ts';
+import { checkUnitStore } from './store-integrity.ts';
 import { type HttpFetch, type QuotaState, SyncClient, type SyncTimers } from './sync-client.ts';
-import { sendUnitAlert } from './unit-alerts.ts';
+import { UnitAlerts } from './unit-alerts.ts';
 
 /** The catalog a unit runs: where it came from and its version. */
 export interface RunningCatalog {
@@ -88,8 +89,6 @@ export interface UnitOptions {
 
 const SNAPSHOT_KEY = 'catalog.snapshot';
 const CATALOG_VALID_HELP = 'Whether the catalog on disk is valid (0: the last valid one is in force).';
-/** How often a firing unit alert is sent again (Alertmanager forgets alerts not refreshed). */
-const UNIT_ALERT_REFRESH_MS = 5 * 60_000;
 
 /** Starts a unit; returns what went wrong instead of throwing on bad config or data. */
 export async function startUnit(
@@ -207,7 +206,9 @@ export async function startUnit(
     catalogValid = first.valid;
     running = { source: first.source, version: first.version };
   }
-  plan = compileIngestPlan(catalog);
+  // One source of truth per SLI: the push paths leave the SLIs a PromQL source records.
+  const ownership = new PullOwnership(config.sources, log, metrics);
+  plan = ownership.pushPlan(catalog);
   // Collected when read, so a replaced version leaves no stale series behind.
   metrics.collect(
     'sextant_unit_catalog_info',
@@ -259,6 +260,14 @@ export async function startUnit(
     }
     dispatcher = created.value;
   }
+  // The unit's own alerts go through the same durable, deduplicating queue (unit-alerts.ts).
+  const unitAlerts = new UnitAlerts({
+    submit: dispatcher?.submit.bind(dispatcher),
+    store: state,
+    unit: unitInfo,
+    now,
+    log,
+  });
 
   let evaluated = false;
   let evaluating: Promise<EvaluationReport> | undefined;
@@ -297,7 +306,7 @@ export async function startUnit(
   /** Swaps a valid catalog in. */
   const useCatalog = (next: Catalog, source: RunningCatalog['source'], version: string) => {
     catalog = next;
-    plan = compileIngestPlan(catalog);
+    plan = ownership.pushPlan(catalog);
     running = { source, version };
     markCatalog();
   };
@@ -338,6 +347,7 @@ export async function startUnit(
 
   const ingest = (source: string, feed: (reducer: BatchReducer) => void): ApplyResult => {
     const result = state.apply(plan, now(), feed);
+    ownership.observe(source, result.outcomes);
     for (const [outcome, count] of Object.entries(result.outcomes)) {
       if (count > 0) {
         metrics.inc(
@@ -485,31 +495,18 @@ export async function startUnit(
         services: catalog.services.size,
       });
     };
-    let quotaStartsMs = now();
-    let quotaSentMs = Number.NEGATIVE_INFINITY;
     const onQuota = async (quota: QuotaState) => {
-      if (!quota.firing && !quota.changed) return;
-      if (quota.changed && quota.firing) quotaStartsMs = now();
-      if (!quota.changed && now() - quotaSentMs < UNIT_ALERT_REFRESH_MS) return;
-      quotaSentMs = now();
       const percent = Math.round((100 * quota.bytes) / quota.quotaBytes);
-      await sendUnitAlert(
-        config.notifiers,
-        {
-          alertname: 'SextantOutboxNearQuota',
-          severity: 'ticket',
-          firing: quota.firing,
-          startsAtMs: quotaStartsMs,
-          atMs: now(),
-          summary: `unit ${config.unit.id}: replication outbox at ${percent}% of its quota`,
-          description:
-            `The outbox holds about ${quota.bytes} bytes of records the hub has not acknowledged ` +
-            `(sync.outboxQuota ${quota.quotaBytes}). The oldest counts are rolled up to hours so nothing is ` +
-            'lost; check that the hub is reachable and accepts this unit.',
-          unit: unitInfo,
-        },
-        { fetch: fetchImpl, log },
-      );
+      await unitAlerts.update({
+        alertname: 'SextantOutboxNearQuota',
+        severity: 'ticket',
+        firing: quota.firing,
+        summary: `unit ${config.unit.id}: replication outbox at ${percent}% of its quota`,
+        description:
+          `The outbox holds about ${quota.bytes} bytes of records the hub has not acknowledged ` +
+          `(sync.outboxQuota ${quota.quotaBytes}). The oldest counts are rolled up to hours so nothing is ` +
+          'lost; check that the hub is reachable and accepts this unit.',
+      });
     };
     sync = new SyncClient({
       outbox: state.outbox!,
@@ -538,8 +535,20 @@ export async function startUnit(
     });
   }
 
+  const integrityCheck = new AbortController();
   if (!options.manual) {
-    void tick();
+    // The integrity check reads the whole file: in the background, once the unit is ready.
+    void tick().then(() =>
+      checkUnitStore({
+        path: dbPath,
+        unitId: config.unit.id,
+        log,
+        metrics,
+        alerts: unitAlerts,
+        signal: integrityCheck.signal,
+      }),
+    );
+    unitAlerts.start(scale);
     scheduleEvaluation();
     stopScrapers = startScrapers(config.sources.scrape, {
       now,
@@ -611,6 +620,8 @@ export async function startUnit(
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearInterval(sweep);
         if (evaluating) await evaluating.catch(() => undefined);
+        integrityCheck.abort();
+        await unitAlerts.stop();
         if (dispatcher) {
           await dispatcher.deliverDue().catch(() => undefined);
           await dispatcher.stop();
