@@ -45,6 +45,13 @@ export interface IngestPlan {
   /** Routes for series with this `__name__` (plus those whose selector names no metric). */
   routesFor(metric: string): readonly Route[];
   /**
+   * Routes that may match this label set: `routesFor` its `__name__`, narrowed by one
+   * equality matcher most of those routes share (`job="..."` in practice), so a metric
+   * that 50 services select costs a couple of selector tests, not 100. Every route that
+   * could match is in the answer; callers still test each one.
+   */
+  candidates(labels: Readonly<Record<string, string>>): readonly Route[];
+  /**
    * Metric names any route can match, so decoders can skip other series without
    * decoding their labels; `undefined` when a selector has no metric name (then every
    * series must be looked at).
@@ -59,7 +66,10 @@ export function compileIngestPlan(catalog: Catalog, options: IngestPlanOptions =
   const byMetric = new Map<string, Route[]>();
   const anyMetric: Route[] = [];
   const slis = new Map<string, Sli>();
-  const add = (route: Route) => {
+  /** Each route's equality matchers (label name to value), for the candidate index. */
+  const equalities = new Map<Route, Map<string, string>>();
+  const add = (route: Route, matchers: readonly LabelMatcher[]) => {
+    equalities.set(route, new Map(matchers.filter((m) => m.op === '=').map((m) => [m.name, m.value])));
     if (route.metric === undefined) anyMetric.push(route);
     else byMetric.set(route.metric, [...(byMetric.get(route.metric) ?? []), route]);
   };
@@ -70,15 +80,16 @@ export function compileIngestPlan(catalog: Catalog, options: IngestPlanOptions =
     extra: LabelMatcher[] = [],
     le?: number,
   ) => {
+    const matchers = [...selector.matchers, ...extra];
     const route: Route = {
       sli,
       role,
       metric: selector.metric,
-      matches: compileSelector({ ...selector, matchers: [...selector.matchers, ...extra] }),
+      matches: compileSelector({ ...selector, matchers }),
     };
     if (le !== undefined) route.le = le;
     if (options.pulled?.(sli) === true) route.ownedBy = 'promql';
-    add(route);
+    add(route, matchers);
   };
   for (const service of catalog.services.values()) {
     for (const sli of service.slis) {
@@ -112,12 +123,63 @@ export function compileIngestPlan(catalog: Catalog, options: IngestPlanOptions =
   }
   const empty: Route[] = [];
   const merged = new Map<string, Route[]>();
-  for (const [metric, routes] of byMetric) merged.set(metric, [...routes, ...anyMetric]);
+  const indexes = new Map<string, CandidateIndex>();
+  for (const [metric, routes] of byMetric) {
+    const all = [...routes, ...anyMetric];
+    merged.set(metric, all);
+    indexes.set(metric, candidateIndex(all, equalities));
+  }
+  const anyIndex = candidateIndex(anyMetric, equalities);
+  const routesFor = (metric: string) => merged.get(metric) ?? (anyMetric.length > 0 ? anyMetric : empty);
   return {
-    routesFor: (metric) => merged.get(metric) ?? (anyMetric.length > 0 ? anyMetric : empty),
+    routesFor,
+    candidates: (labels) => {
+      const index = indexes.get(labels['__name__'] ?? '') ?? anyIndex;
+      if (index.label === undefined) return index.rest;
+      return index.byValue.get(labels[index.label] ?? '') ?? index.rest;
+    },
     wantedMetrics: anyMetric.length > 0 ? undefined : new Set(byMetric.keys()),
     slis,
   };
+}
+
+/**
+ * Routes of one metric keyed by the value of one label that most of them test for
+ * equality: `byValue` holds, per value, the routes requiring it plus `rest` (the routes
+ * that do not test that label for equality, so may match any value).
+ */
+interface CandidateIndex {
+  label: string | undefined;
+  byValue: Map<string, readonly Route[]>;
+  rest: readonly Route[];
+}
+
+function candidateIndex(
+  routes: readonly Route[],
+  equalities: Map<Route, Map<string, string>>,
+): CandidateIndex {
+  const counts = new Map<string, number>();
+  for (const route of routes) {
+    for (const name of equalities.get(route)?.keys() ?? []) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  let label: string | undefined;
+  let best = 1; // indexing pays only when at least two routes share the label
+  for (const [name, count] of counts) {
+    if (name !== '__name__' && count > best) [label, best] = [name, count];
+  }
+  if (label === undefined) return { label, byValue: new Map(), rest: routes };
+  const rest = routes.filter((route) => !equalities.get(route)?.has(label));
+  const byValue = new Map<string, readonly Route[]>();
+  for (const route of routes) {
+    const value = equalities.get(route)?.get(label);
+    if (value === undefined || byValue.has(value)) continue;
+    // In `routes` order, as `routesFor` gives them.
+    byValue.set(
+      value,
+      routes.filter((candidate) => (equalities.get(candidate)?.get(label) ?? value) === value),
+    );
+  }
+  return { label, byValue, rest };
 }
 
 /**

@@ -411,9 +411,11 @@ function lanePlan(plan: IngestPlan, sli: Sli): IngestPlan {
     synthetic.set(metric, [{ sli, role, metric, matches: always }]);
   }
   synthetic.set(POSITION_METRIC, [{ sli, role: 'total', metric: POSITION_METRIC, matches: always }]);
+  const routesFor = (metric: string) =>
+    synthetic.get(metric) ?? plan.routesFor(metric).filter((route) => route.sli.id === sli.id);
   const own: IngestPlan = {
-    routesFor: (metric) =>
-      synthetic.get(metric) ?? plan.routesFor(metric).filter((route) => route.sli.id === sli.id),
+    routesFor,
+    candidates: (labels) => routesFor(labels['__name__'] ?? ''),
     wantedMetrics: undefined,
     slis: plan.slis,
   };
