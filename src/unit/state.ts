@@ -220,10 +220,18 @@ export class UnitState implements ReducerStateSource {
       }
     });
     if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
-    // Committed: now the in-memory view may move.
+    // Committed: now the in-memory view may move. Values are copied into the arrays and
+    // objects already held, not swapped for the batch's: those die young, while a swap
+    // would promote every batch's copies to the old generation only to drop them there
+    // one batch later (tens of MB of resident garbage at 400,000 samples/s).
     for (const [key, cursor] of changes.cursors) {
-      if (cursor === undefined) this.#cursors.delete(key);
-      else this.#cursors.set(key, cursor);
+      if (cursor === undefined) {
+        this.#cursors.delete(key);
+        continue;
+      }
+      const held = this.#cursors.get(key) as number[] | undefined;
+      if (held === undefined || held.length !== cursor.length) this.#cursors.set(key, cursor);
+      else for (let i = 0; i < cursor.length; i++) held[i] = cursor[i]!;
     }
     for (const entry of sums) {
       let minute = this.#sums.get(entry.minute);
@@ -231,7 +239,10 @@ export class UnitState implements ReducerStateSource {
         minute = new Map();
         this.#sums.set(entry.minute, minute);
       }
-      minute.set(`${entry.sli}\u0000${JSON.stringify(entry.labels)}`, entry.sums);
+      const key = `${entry.sli}\u0000${JSON.stringify(entry.labels)}`;
+      const held = minute.get(key);
+      if (held === undefined) minute.set(key, entry.sums);
+      else Object.assign(held, entry.sums);
       if (entry.minute > this.#newestSumsMinute) this.#newestSumsMinute = entry.minute;
     }
     for (const minute of this.#sums.keys()) {
