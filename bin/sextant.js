@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * V8 flags `sextant unit` runs with. The unit is a long-lived service whose live heap is
- * a few tens of MB, while each remote-write request leaves about as much short-lived
- * garbage as it carries. V8 sizes the young generation from the machine's memory and,
- * under a steady stream of requests, grows it to 64 MiB semi-spaces on a large machine:
- * over 100 MB of resident memory that only postpones collecting that garbage. 8 MiB
- * keeps ingest throughput within a few percent of the default (`npm run bench -- ingest`).
+ * about 20 MB, while each remote-write request leaves short-lived garbage. V8 sizes the
+ * young generation from the machine's memory and, under a steady stream of requests,
+ * grows it to 64 MiB semi-spaces on a large machine: over 100 MB of resident memory that
+ * only postpones collecting that garbage. 4 MiB keeps ingest throughput within the noise
+ * of larger sizes (`npm run bench -- ingest`); 1-2 MiB collects so often that a batch's
+ * objects outlive two collections and fill the old generation instead.
  */
-const UNIT_NODE_FLAGS = ['--max-semi-space-size=8'];
+const UNIT_NODE_FLAGS = ['--max-semi-space-size=4'];
 
 /** Whether the young generation was sized by whoever started us (command line or NODE_OPTIONS). */
 function youngGenerationChosen() {

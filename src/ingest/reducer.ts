@@ -260,17 +260,20 @@ export class BatchReducer {
 
   /**
    * Feeds the samples of one raw series (labels include `__name__`), in timestamp order
-   * as senders send them. Returns whether any route matched.
+   * as senders send them. Returns whether any route matched. `key`: `rawSeriesKey(labels)`
+   * when the caller built it more cheaply. Neither `labels` nor `samples` is kept.
    */
   series(
     labels: Readonly<Record<string, string>>,
     samples: readonly { timestampMs: number; value: number; stale?: boolean }[],
+    key?: string,
   ): boolean {
     const routes = this.#routes(labels, samples.length);
     if (routes === undefined) return false;
     if (routes.length === 0) return true;
-    const key = rawSeriesKey(labels);
-    const isGauge = routes.every((route) => route.role === 'gauge');
+    key ??= rawSeriesKey(labels);
+    let isGauge = true;
+    for (const route of routes) if (route.role !== 'gauge') isGauge = false;
     const resentBefore = this.#resentRun(key, samples);
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
@@ -291,9 +294,13 @@ export class BatchReducer {
    * (counted `owned_by_promql`) when every one belongs to an SLI the PromQL pull records.
    */
   #routes(labels: Readonly<Record<string, string>>, samples: number): readonly Route[] | undefined {
-    const metric = labels['__name__'] ?? '';
-    const matched = this.#plan.routesFor(metric).filter((route) => routeMatches(route, labels));
-    if (matched.length === 0) {
+    let matched: Route[] | undefined;
+    for (const route of this.#plan.candidates(labels)) {
+      if (!routeMatches(route, labels)) continue;
+      if (matched === undefined) matched = [route];
+      else matched.push(route);
+    }
+    if (matched === undefined) {
       this.#outcomes.unmatched += samples;
       return undefined;
     }

@@ -543,19 +543,36 @@ function gunzipAtMost(
   });
 }
 
+/** Sample objects `feedSeries` reuses: the reducer reads them during the call only. */
+const sampleScratch: { timestampMs: number; value: number; stale: boolean }[] = [];
+
 /** Feeds one remote-write series (only those the plan wants reach here) to the reducer. */
-function feedSeries(reducer: BatchReducer, series: SeriesView): void {
+export function feedSeries(reducer: Pick<BatchReducer, 'series'>, series: SeriesView): void {
   const labels: Record<string, string> = {};
-  for (let i = 0; i < series.labelCount; i++) labels[series.labelName(i)] = series.labelValue(i);
-  const samples: { timestampMs: number; value: number; stale: boolean }[] = [];
-  for (let i = 0; i < series.sampleCount; i++) {
-    samples.push({
-      timestampMs: series.sampleTimestampMs(i),
-      value: series.sampleValue(i),
-      stale: series.sampleIsStale(i),
-    });
+  // The series key (`rawSeriesKey`) built on the way: decoders deliver only series whose
+  // label names are sorted, so no second pass has to list and sort them.
+  let key = '';
+  let previous = '';
+  let sorted = true;
+  for (let i = 0; i < series.labelCount; i++) {
+    const name = series.labelName(i);
+    const value = series.labelValue(i);
+    labels[name] = value;
+    key += `${name}\u0001${value}\u0002`;
+    if (i > 0 && !(previous < name)) sorted = false;
+    previous = name;
   }
-  reducer.series(labels, samples);
+  const count = series.sampleCount;
+  for (let i = sampleScratch.length; i < count; i++)
+    sampleScratch.push({ timestampMs: 0, value: 0, stale: false });
+  const samples = sampleScratch.length === count ? sampleScratch : sampleScratch.slice(0, count);
+  for (let i = 0; i < count; i++) {
+    const sample = samples[i]!;
+    sample.timestampMs = series.sampleTimestampMs(i);
+    sample.value = series.sampleValue(i);
+    sample.stale = series.sampleIsStale(i);
+  }
+  reducer.series(labels, samples, sorted ? key : undefined);
 }
 
 function parseStep(text: string): number | undefined {
