@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- hub [--units N] [--series S] [--seconds T] [--backend sqlite|postgres|both]
- * [--smoke] [--profile] [--json]`: the hub under a simulated fleet, on SQLite and on
- * PostgreSQL.
+ * [--shared-buffers SIZE] [--smoke] [--profile] [--json]`: the hub under a simulated fleet, on
+ * SQLite and on PostgreSQL.
  *
  * - Fleet (bench/support/hub-fleet.ts): N units (default 1,000), each exporting S count
  *   series (default 200: 20 SLIs of a generated catalog times 10 label sets), all running
@@ -10,7 +10,8 @@
  *   (utime + stime) and peak RSS (VmHWM, reset before the measured window) come from /proc
  *   without the load generator's. Units are registered, and their tokens issued, through
  *   the admin API. On PostgreSQL the server is a private one (bench/support/postgres.ts)
- *   with durable settings, and its CPU is reported beside the hub's.
+ *   with durable settings and the `shared_buffers` docs/hub.md asks for (2GB), and its CPU
+ *   is reported beside the hub's.
  * - History: 28 days of hourly records (`minutes: 60`) per unit and SLI for the first
  *   label set of each SLI, through the real push path in bounded batches, oldest first,
  *   so the fleet budget query has a month of data behind every (unit, SLI) pair.
@@ -98,6 +99,11 @@ export const options = {
     default: '64',
     description: 'pushes in flight at most during the steady load (keep-alive sockets)',
   },
+  'shared-buffers': {
+    type: 'string',
+    default: '2GB',
+    description: "PostgreSQL's shared_buffers (docs/hub.md: at least the hub's hot set, 2GB for 1,000 units)",
+  },
   seed: { type: 'string', default: '1', description: 'seed of the fleet and the phases' },
   smoke: { type: 'boolean', description: 'a quick reduced run: 20 units, 5 s, 2 days of history' },
   profile: {
@@ -146,6 +152,7 @@ interface Settings {
   queryRuns: number;
   seed: number;
   profile: boolean;
+  sharedBuffers: string;
 }
 
 /** One fleet budget query: wall time over HTTP, answer size. */
@@ -345,9 +352,9 @@ async function driveBackend(
   try {
     let version = `SQLite (node:sqlite, node ${process.version})`;
     if (backend === 'postgres') {
-      postgres = await startBenchPostgres();
+      postgres = await startBenchPostgres({ sharedBuffers: settings.sharedBuffers });
       version = postgres.version;
-      log(`postgres: ${version} on ${postgres.url}`);
+      log(`postgres: ${version} on ${postgres.url}, shared_buffers ${settings.sharedBuffers}`);
     }
     hub = await startHub({
       dir,
@@ -779,7 +786,10 @@ export async function run(bench: BenchOptions): Promise<BenchResult & { backends
     queryRuns: bench.runs,
     seed: positiveInteger(values['seed'], 'seed'),
     profile: values['profile'] === true,
+    sharedBuffers: String(values['shared-buffers']),
   };
+  if (!/^\d+(kB|MB|GB)$/.test(settings.sharedBuffers))
+    throw new Error('--shared-buffers is a size such as 256MB or 2GB');
   if (settings.historyBatch > 10_000)
     throw new Error('--history-batch is at most 10000 (MAX_RECORDS_PER_PUSH)');
   if (settings.slis > settings.series) throw new Error('--slis must not exceed --series');
@@ -938,6 +948,7 @@ export async function run(bench: BenchOptions): Promise<BenchResult & { backends
       seed: settings.seed,
       smoke,
       profile: settings.profile,
+      sharedBuffers: settings.sharedBuffers,
       pushIntervalSeconds: PUSH_INTERVAL_MS / 1000,
     },
     environment: finishEnvironment(machine),
