@@ -174,7 +174,7 @@ type TestStore = FleetStore & Pick<HubStore, 'createUnit' | 'listUnits' | 'apply
  */
 class FakeStore implements TestStore {
   readonly stepMinutes = 5;
-  readonly calls = { sliTotals: 0, sliSeries: 0, records: 0 };
+  readonly calls = { sliWindowTotals: 0, sliSeries: 0, records: 0 };
   readonly #units = new Map<string, UnitInfo>();
   readonly #counts = new Map<
     string,
@@ -251,27 +251,28 @@ class FakeStore implements TestStore {
     };
   }
 
-  async sliTotals(query: {
+  async sliWindowTotals(query: {
     unitIds: readonly string[];
     slis?: readonly string[];
-    fromMinute: number;
-    toMinute: number;
+    windows: readonly { fromMinute: number; toMinute: number }[];
   }) {
-    this.calls.sliTotals++;
-    const from = Math.floor(query.fromMinute / this.stepMinutes) * this.stepMinutes;
-    const to = Math.floor(query.toMinute / this.stepMinutes) * this.stepMinutes;
-    const sums = new Map<string, { unitId: string; sli: string; good: number; total: number }>();
-    for (const c of this.#counts.values()) {
-      const bucket = Math.floor(c.start / this.stepMinutes) * this.stepMinutes;
-      if (!query.unitIds.includes(c.unitId) || (query.slis && !query.slis.includes(c.sli))) continue;
-      if (bucket < from || bucket >= to) continue;
-      const key = c.unitId + ' ' + c.sli;
-      const sum = sums.get(key) ?? { unitId: c.unitId, sli: c.sli, good: 0, total: 0 };
-      sum.good += c.good;
-      sum.total += c.total;
-      sums.set(key, sum);
-    }
-    return [...sums.values()];
+    this.calls.sliWindowTotals++;
+    return query.windows.map((window) => {
+      const from = Math.floor(window.fromMinute / this.stepMinutes) * this.stepMinutes;
+      const to = Math.floor(window.toMinute / this.stepMinutes) * this.stepMinutes;
+      const sums = new Map<string, { unitId: string; sli: string; good: number; total: number }>();
+      for (const c of this.#counts.values()) {
+        const bucket = Math.floor(c.start / this.stepMinutes) * this.stepMinutes;
+        if (!query.unitIds.includes(c.unitId) || (query.slis && !query.slis.includes(c.sli))) continue;
+        if (bucket < from || bucket >= to) continue;
+        const key = c.unitId + ' ' + c.sli;
+        const sum = sums.get(key) ?? { unitId: c.unitId, sli: c.sli, good: 0, total: 0 };
+        sum.good += c.good;
+        sum.total += c.total;
+        sums.set(key, sum);
+      }
+      return [...sums.values()];
+    });
   }
 
   async sliSeries(query: {
@@ -1141,7 +1142,7 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 }
 
 describe('fleetBudgets cost', () => {
-  test('1,000 units x 20 SLOs: one sliTotals per window, never one per unit', async (t) => {
+  test('1,000 units x 20 SLOs: one store read for every window, never one per unit', async (t) => {
     const units: UnitInfo[] = Array.from({ length: 1000 }, (_, i) => ({
       id: `unit-${i}`,
       tenant: `tenant-${i % 50}`,
@@ -1152,13 +1153,16 @@ describe('fleetBudgets cost', () => {
       lastPushAtMs: NOW,
       catalogVersion: null,
     }));
-    const calls = { sliTotals: 0, sliSeries: 0 };
+    const calls = { sliWindowTotals: 0, windows: 0, sliSeries: 0 };
     const store: FleetStore = {
       stepMinutes: 5,
-      async sliTotals(query) {
-        calls.sliTotals++;
-        return query.unitIds.flatMap((unitId) =>
-          (query.slis ?? []).map((sli) => ({ unitId, sli, good: 999_000, total: 1_000_000 })),
+      async sliWindowTotals(query) {
+        calls.sliWindowTotals++;
+        calls.windows += query.windows.length;
+        return query.windows.map(() =>
+          query.unitIds.flatMap((unitId) =>
+            (query.slis ?? []).map((sli) => ({ unitId, sli, good: 999_000, total: 1_000_000 })),
+          ),
         );
       },
       async sliSeries() {
@@ -1177,7 +1181,8 @@ describe('fleetBudgets cost', () => {
       await fleetBudgets({ catalog: TWENTY, store, units, nowMs: NOW }, { groupBy: 'unit' }),
     );
     const cpuMs = cpuMsSince(cpu);
-    assert.equal(calls.sliTotals, 2, 'one read per call: every SLO shares the 28d window');
+    assert.equal(calls.sliWindowTotals, 2, 'one read per call');
+    assert.equal(calls.windows, 2, 'every SLO shares the 28d window');
     assert.equal(calls.sliSeries, 0);
     assert.equal(bySlo.groups.length, 20);
     // Each SLO: 1,000 units x 1,000,000 events with 1,000 bad: 1e6 bad of e * T = 0.001 * 1e9.
@@ -1186,14 +1191,47 @@ describe('fleetBudgets cost', () => {
     t.diagnostic(`two fleetBudgets calls over a fake store: ${cpuMs.toFixed(0)} ms of CPU`);
   });
 
+  test('burningNow reads the seven tier windows of every SLO in one store call', async () => {
+    const units: UnitInfo[] = Array.from({ length: 3 }, (_, i) => ({
+      id: `unit-${i}`,
+      tenant: 'acme',
+      environment: 'production',
+      productLine: null,
+      createdAtMs: 0,
+      ackedSeq: 1,
+      lastPushAtMs: NOW,
+      catalogVersion: null,
+    }));
+    const reads: { fromMinute: number; toMinute: number }[][] = [];
+    const store: FleetStore = {
+      stepMinutes: 5,
+      async sliWindowTotals(query) {
+        reads.push([...query.windows]);
+        return query.windows.map(() => []);
+      },
+      async sliSeries() {
+        return [];
+      },
+      async records() {
+        return [];
+      },
+    };
+    value(await burningNow({ catalog: TWENTY, store, units, nowMs: NOW }, {}));
+    assert.equal(reads.length, 1);
+    // Default tiers: 1h/5m, 6h/30m, 1d/2h, 3d/6h, all ending at NOW (a whole step).
+    const minutes = reads[0]!.map((w) => NOW_MINUTE - w.fromMinute).sort((a, b) => a - b);
+    assert.deepEqual(minutes, [5, 30, 60, 120, 360, 1440, 4320]);
+    assert.ok(reads[0]!.every((w) => w.toMinute === NOW_MINUTE));
+  });
+
   test('end to end on SQLite: 1,000 units x 20 SLIs over 28 days', async (t) => {
     const real = await openHubStore({ sqlitePath: ':memory:' });
     let reads = 0;
     const store: FleetStore = {
       stepMinutes: real.stepMinutes,
-      sliTotals: (query) => {
+      sliWindowTotals: (query) => {
         reads++;
-        return real.sliTotals(query);
+        return real.sliWindowTotals(query);
       },
       sliSeries: (query) => real.sliSeries(query),
       records: (query) => real.records(query),

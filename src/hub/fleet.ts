@@ -4,8 +4,8 @@
  *
  * Every number follows SLO-MATH.md: counts are summed across units and label values first,
  * ratios are formed after. The SLO engine (`src/slo`) does the math wherever it can; this
- * module plans store reads (one `sliTotals` call per distinct window, never one per unit),
- * groups units, and says where the hub's data do not cover a window.
+ * module plans store reads (one `sliWindowTotals` call for all the windows of a query, never
+ * one per unit), groups units, and says where the hub's data do not cover a window.
  *
  * Pure functions of (catalog, store reads, units in scope, now): no clock, no other I/O.
  * Tenant scoping happens before: `units` holds only what the caller may see.
@@ -84,7 +84,7 @@ export const DEFAULT_STALE_AFTER_MS = 15 * MINUTE_MS;
 export const AVAILABILITY_WEIGHT_ANNOTATION = 'sextant.dev/availability-weight';
 
 /** The store reads the fleet queries use (the whole `HubStore` satisfies it). */
-export type FleetStore = Pick<HubStore, 'stepMinutes' | 'sliTotals' | 'sliSeries' | 'records'>;
+export type FleetStore = Pick<HubStore, 'stepMinutes' | 'sliWindowTotals' | 'sliSeries' | 'records'>;
 
 /** What every fleet query runs against. */
 export interface FleetContext {
@@ -598,27 +598,40 @@ class TotalsPlan {
     for (const sli of slis) entry.slis.add(sli);
   }
 
-  /** One `sliTotals` call per distinct window, all run concurrently. */
+  /**
+   * One `sliWindowTotals` call per distinct set of SLIs (usually one: every SLO of a query
+   * shares its windows' SLIs), for all the windows of that set at once, so boundaries the
+   * windows share (burning-now's all end now) are read once.
+   */
   async fetch(store: FleetStore, unitIds: readonly string[]): Promise<TotalsTable> {
     const table = new TotalsTable();
+    const bySlis = new Map<string, { slis: string[]; windows: { fromMinute: number; toMinute: number }[] }>();
+    for (const window of this.#windows.values()) {
+      table.window(window.fromMinute, window.toMinute);
+      const slis = [...window.slis].sort();
+      const key = JSON.stringify(slis);
+      let group = bySlis.get(key);
+      if (group === undefined) {
+        group = { slis, windows: [] };
+        bySlis.set(key, group);
+      }
+      group.windows.push({ fromMinute: window.fromMinute, toMinute: window.toMinute });
+    }
+    if (unitIds.length === 0) return table;
     await Promise.all(
-      [...this.#windows.values()].map(async (window) => {
-        const bySli = table.window(window.fromMinute, window.toMinute);
-        if (unitIds.length === 0) return;
-        const rows = await store.sliTotals({
-          unitIds,
-          slis: [...window.slis].sort(),
-          fromMinute: window.fromMinute,
-          toMinute: window.toMinute,
-        });
-        for (const row of rows) {
-          let byUnit = bySli.get(row.sli);
-          if (byUnit === undefined) {
-            byUnit = new Map();
-            bySli.set(row.sli, byUnit);
+      [...bySlis.values()].map(async ({ slis, windows }) => {
+        const perWindow = await store.sliWindowTotals({ unitIds, slis, windows });
+        windows.forEach((window, w) => {
+          const bySli = table.window(window.fromMinute, window.toMinute);
+          for (const row of perWindow[w] ?? []) {
+            let byUnit = bySli.get(row.sli);
+            if (byUnit === undefined) {
+              byUnit = new Map();
+              bySli.set(row.sli, byUnit);
+            }
+            byUnit.set(row.unitId, { good: row.good, total: row.total });
           }
-          byUnit.set(row.unitId, { good: row.good, total: row.total });
-        }
+        });
       }),
     );
     return table;
@@ -975,7 +988,7 @@ function summarize(rows: readonly SloBudgetView[]): GroupSummaryView {
  *
  * Each row is one SLO over one group of units (those of the group that run it, per the
  * catalog's `instances`): the units' counts are summed, then the SLI and budget are formed
- * (SLO-MATH.md). Occurrences are exact sums of `sliTotals`, read once per distinct window.
+ * (SLO-MATH.md). Occurrences are exact sums of `sliWindowTotals`, one read for all windows.
  * Timeslices and ratioTimeslices are cut from per-step series at the hub's resolution
  * (`resolution: 'hub-step'`) and evaluated by the engine's `evaluateSlo`. Each group also
  * has a summary: the worst SLO and the occurrence SLOs' pooled budget.

@@ -25,6 +25,7 @@ import type {
   Credential,
   HubStore,
   SliTotals,
+  SqlDriver,
   StoredCatalog,
   UnknownRecord,
 } from './types.ts';
@@ -124,6 +125,48 @@ async function window(
 ): Promise<[number, number]> {
   const found = (await totals(store, [unitId], fromMinute, toMinute)).find((t) => t.sli === sli);
   return found === undefined ? [0, 0] : [found.good, found.total];
+}
+
+/**
+ * A driver over `driver` (not closing it) that counts statements and runs `before` once,
+ * ahead of the first statement `when` picks: a way to land a push between two statements
+ * of a read.
+ */
+function watchedDriver(driver: SqlDriver): {
+  driver: SqlDriver;
+  statements: string[];
+  beforeNext(when: (sql: string) => boolean, before: () => Promise<void>): void;
+} {
+  const statements: string[] = [];
+  let hook: { when: (sql: string) => boolean; before: () => Promise<void> } | undefined;
+  const watch = async (sql: string) => {
+    statements.push(sql);
+    if (hook?.when(sql)) {
+      const { before } = hook;
+      hook = undefined;
+      await before();
+    }
+  };
+  return {
+    statements,
+    beforeNext: (when, before) => {
+      hook = { when, before };
+    },
+    driver: {
+      dialect: driver.dialect,
+      query: async (sql, params) => {
+        await watch(sql);
+        return driver.query(sql, params);
+      },
+      run: async (sql, params) => {
+        await watch(sql);
+        return driver.run(sql, params);
+      },
+      exec: (sql) => driver.exec(sql),
+      transaction: (work) => driver.transaction(work),
+      close: async () => {},
+    },
+  };
 }
 
 /**
@@ -623,6 +666,286 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
       );
     });
 
+    describe('sliWindowTotals and cached prefixes', () => {
+      // Buckets at T0 (1 of 2), T0+10 (3 of 4) and T0+20 (5 of 6), the newest.
+      async function seedThree(store: HubStore): Promise<void> {
+        await addUnit(store, 'edge-1');
+        await pushOk(store, 'edge-1', {
+          afterSeq: 0,
+          throughSeq: 3,
+          records: [counts(1, T0, 5, 1, 2), counts(2, T0 + 10, 5, 3, 4), counts(3, T0 + 20, 5, 5, 6)],
+        });
+      }
+
+      it(
+        'several windows in one read answer as one read each, in the order asked',
+        withStore(async (store) => {
+          await seedThree(store);
+          await addUnit(store, 'edge-2');
+          await pushOk(store, 'edge-2', {
+            afterSeq: 0,
+            throughSeq: 1,
+            records: [counts(1, T0 + 5, 5, 7, 7)],
+          });
+          const windows = [
+            { fromMinute: T0, toMinute: T0 + 30 },
+            { fromMinute: T0 + 5, toMinute: T0 + 20 },
+            // Empty and inverted windows have no entries.
+            { fromMinute: T0 + 10, toMinute: T0 + 10 },
+            { fromMinute: T0 + 20, toMinute: T0 },
+            { fromMinute: T0 + 20, toMinute: T0 + 30 },
+          ];
+          const together = await store.sliWindowTotals({ unitIds: ['edge-1', 'edge-2'], windows });
+          const apart = [];
+          for (const w of windows)
+            apart.push(await totals(store, ['edge-1', 'edge-2'], w.fromMinute, w.toMinute));
+          assert.deepEqual(
+            together.map((list) => [...list].sort(byPair)),
+            apart,
+          );
+          assert.deepEqual(apart, [
+            [
+              { unitId: 'edge-1', sli: AVAILABILITY, good: 9, total: 12 },
+              { unitId: 'edge-2', sli: AVAILABILITY, good: 7, total: 7 },
+            ],
+            [
+              { unitId: 'edge-1', sli: AVAILABILITY, good: 3, total: 4 },
+              { unitId: 'edge-2', sli: AVAILABILITY, good: 7, total: 7 },
+            ],
+            [],
+            [],
+            [{ unitId: 'edge-1', sli: AVAILABILITY, good: 5, total: 6 }],
+          ]);
+          assert.deepEqual(await store.sliWindowTotals({ unitIds: [], windows }), [[], [], [], [], []]);
+          assert.deepEqual(await store.sliWindowTotals({ unitIds: ['edge-1'], windows: [] }), []);
+        }),
+      );
+
+      it(
+        'a window ending at the newest bucket leaves it out, whatever new versions it gets',
+        withStore(async (store) => {
+          await seedThree(store);
+          assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [4, 6]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 20, T0 + 25), [5, 6]);
+          // The bucket in progress grows: windows ending at it stay, the one over it grows.
+          await pushOk(store, 'edge-1', {
+            afterSeq: 3,
+            throughSeq: 4,
+            records: [counts(4, T0 + 20, 5, 9, 10)],
+          });
+          assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [4, 6]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 10, T0 + 20), [3, 4]);
+          assert.deepEqual(await window(store, 'edge-1', T0, T0 + 25), [13, 16]);
+          // The next bucket starts: the window ending at T0+20 still leaves T0+20 out.
+          await pushOk(store, 'edge-1', {
+            afterSeq: 4,
+            throughSeq: 5,
+            records: [counts(5, T0 + 25, 5, 1, 1)],
+          });
+          assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [4, 6]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 20, T0 + 25), [9, 10]);
+          assert.deepEqual(await window(store, 'edge-1', T0, T0 + 30), [14, 17]);
+        }),
+      );
+
+      it(
+        'late data changes the answer of a window read before, before and inside it',
+        withStore(async (store) => {
+          await seedThree(store);
+          // [T0+5, T0+20): the T0+10 bucket; read twice, so the second can come from memory.
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [3, 4]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [3, 4]);
+          // A new version of the T0 bucket moves every later prefix: the window is the same.
+          await pushOk(store, 'edge-1', { afterSeq: 3, throughSeq: 4, records: [counts(4, T0, 5, 10, 20)] });
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [3, 4]);
+          assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [13, 24]);
+          // A late bucket inside the window, T0+15: (3 + 2) good of (4 + 2).
+          await pushOk(store, 'edge-1', {
+            afterSeq: 4,
+            throughSeq: 5,
+            records: [counts(5, T0 + 15, 5, 2, 2)],
+          });
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [5, 6]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 15, T0 + 20), [2, 2]);
+          // A late bucket before the window start that did not exist: T0+5 is in [T0+5, ...).
+          await pushOk(store, 'edge-1', {
+            afterSeq: 5,
+            throughSeq: 6,
+            records: [counts(6, T0 + 5, 5, 1, 1)],
+          });
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [6, 7]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 10, T0 + 20), [5, 6]);
+        }),
+      );
+
+      it(
+        'late data pushed through another store on the same database changes a window read before',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          await seedThree(store);
+          // A second hub process on the same database: it shares nothing in memory.
+          const other = new SqlHubStore(watchedDriver(store.driver).driver);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
+          await pushOk(other, 'edge-1', {
+            afterSeq: 3,
+            throughSeq: 4,
+            records: [counts(4, T0 + 10, 5, 0, 4)],
+          });
+          // T0+10 is now 0 of 4: 5 of 10.
+          assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 30), [5, 10]);
+          assert.deepEqual(await window(other, 'edge-1', T0 + 5, T0 + 30), [5, 10]);
+        }),
+      );
+
+      it(
+        'a repeated window is answered from memory with one statement',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          await seedThree(store);
+          const watched = watchedDriver(store.driver);
+          const reader = new SqlHubStore(watched.driver);
+          assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
+          // The pairs, their newest rows and a seek of the start (before the newest bucket).
+          assert.equal(watched.statements.length, 1);
+          assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
+          assert.equal(watched.statements.length, 2);
+          // A new version of the newest bucket leaves the start where it was.
+          await pushOk(store, 'edge-1', {
+            afterSeq: 3,
+            throughSeq: 4,
+            records: [counts(4, T0 + 20, 5, 6, 6)],
+          });
+          watched.statements.length = 0;
+          assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [9, 10]);
+          assert.equal(watched.statements.length, 1);
+        }),
+      );
+
+      it(
+        'late data for one unit of many is sought again for that unit alone, also when more lands meanwhile',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          const ids = ['edge-1', 'edge-2', 'edge-3', 'edge-4', 'edge-5'];
+          for (const id of ids) {
+            await addUnit(store, id);
+            await pushOk(store, id, {
+              afterSeq: 0,
+              throughSeq: 2,
+              records: [counts(1, T0, 5, 1, 1), counts(2, T0 + 20, 5, 2, 2)],
+            });
+          }
+          const watched = watchedDriver(store.driver);
+          const reader = new SqlHubStore(watched.driver);
+          const all = async () =>
+            (await totals(reader, ids, T0 + 5, T0 + 30)).map((t) => `${t.unitId} ${t.good}/${t.total}`);
+          assert.deepEqual(
+            await all(),
+            ids.map((id) => `${id} 2/2`),
+          );
+          // A late bucket inside the window for edge-3 only; while its start is sought, another
+          // lands before the window (moving both of its prefixes by 100).
+          await pushOk(store, 'edge-3', {
+            afterSeq: 2,
+            throughSeq: 3,
+            records: [counts(3, T0 + 10, 5, 3, 4)],
+          });
+          watched.statements.length = 0;
+          watched.beforeNext(
+            () => watched.statements.length === 2,
+            async () => {
+              await pushOk(store, 'edge-3', {
+                afterSeq: 3,
+                throughSeq: 4,
+                records: [counts(4, T0, 5, 100, 100)],
+              });
+            },
+          );
+          assert.deepEqual(
+            await all(),
+            ids.map((id) => (id === 'edge-3' ? `${id} 5/6` : `${id} 2/2`)),
+          );
+          // The pairs, the seek of edge-3's start, and edge-3's prefixes again after the push.
+          assert.equal(watched.statements.length, 3);
+          assert.deepEqual(await window(reader, 'edge-3', T0, T0 + 30), [105, 106]);
+        }),
+      );
+
+      it(
+        'a prefix read from the newest row is not mixed with one read by a later statement',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          const ids = ['edge-1', 'edge-2', 'edge-3', 'edge-4', 'edge-5'];
+          for (const id of ids) {
+            await addUnit(store, id);
+            const records =
+              id === 'edge-1'
+                ? [counts(1, T0, 5, 1, 1)]
+                : [counts(1, T0, 5, 1, 1), counts(2, T0 + 20, 5, 2, 2)];
+            await pushOk(store, id, { afterSeq: 0, throughSeq: records.length, records });
+          }
+          const watched = watchedDriver(store.driver);
+          const reader = new SqlHubStore(watched.driver);
+          const all = async () =>
+            (await totals(reader, ids, T0 + 10, T0 + 30)).map((t) => `${t.unitId} ${t.good}/${t.total}`);
+          const others = ids.slice(1).map((id) => `${id} 2/2`);
+          // edge-1 has nothing in [T0+10, T0+30): its newest row (T0) answers both boundaries.
+          assert.deepEqual(await all(), others);
+          // New versions of T0 for the others: their kept starts are stale, so the next read
+          // seeks T0+10 for all pairs in a second statement; before it, edge-1 gets a bucket
+          // at T0+5, still before the window.
+          for (const id of ids.slice(1)) {
+            await pushOk(store, id, { afterSeq: 2, throughSeq: 3, records: [counts(3, T0, 5, 5, 5)] });
+          }
+          watched.statements.length = 0;
+          watched.beforeNext(
+            () => watched.statements.length === 2,
+            async () => {
+              await pushOk(store, 'edge-1', {
+                afterSeq: 1,
+                throughSeq: 2,
+                records: [counts(2, T0 + 5, 5, 7, 7)],
+              });
+            },
+          );
+          assert.deepEqual(await all(), others);
+          assert.equal(watched.statements.length, 2);
+          assert.deepEqual(await all(), others);
+        }),
+      );
+
+      it(
+        'late data landing between the statements of a read gives one consistent state',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          await seedThree(store);
+          const watched = watchedDriver(store.driver);
+          const reader = new SqlHubStore(watched.driver);
+          assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
+          // A new version of T0 (1 of 2 -> 11 of 12): the start kept in memory is stale, so the
+          // next read seeks it in a second statement, before which T0 changes again (101 of
+          // 102). The window is 8 of 10 throughout; the end read by the first statement
+          // (cumulative 19 of 22) with the start read by the second (101 of 102) would give
+          // -82 of -80.
+          await pushOk(store, 'edge-1', { afterSeq: 3, throughSeq: 4, records: [counts(4, T0, 5, 11, 12)] });
+          watched.statements.length = 0;
+          watched.beforeNext(
+            () => watched.statements.length === 2,
+            async () => {
+              await pushOk(store, 'edge-1', {
+                afterSeq: 4,
+                throughSeq: 5,
+                records: [counts(5, T0, 5, 101, 102)],
+              });
+            },
+          );
+          assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
+          assert.equal(watched.statements.length, 3);
+          assert.deepEqual(await window(reader, 'edge-1', T0, T0 + 30), [109, 112]);
+        }),
+      );
+    });
+
     describe('sliSeries', () => {
       it(
         'a series sums the units asked per step and leaves out steps without counts',
@@ -871,6 +1194,71 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           assert.deepEqual(await window(store, 'edge-1', R, R + HOUR), [7, 8]);
           // The recent record is folded now too (366 days of detail horizon): R+30 falls at R.
           assert.deepEqual(await window(store, 'edge-1', T0, R + 30), [0, 0]);
+        }),
+      );
+
+      it(
+        'retention by another store on the same database changes windows read before its horizon',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          await seed(store);
+          // Read before retention, so the starts D+15 and D+HOUR+30 can come from memory:
+          // buckets 3..11 of hour 1 (63 of 90) and 0..5 of hour 2 (12 of 18).
+          assert.deepEqual(await window(store, 'edge-1', D + 15, D + HOUR + 30), [75, 108]);
+          assert.deepEqual(await window(store, 'edge-1', D + 15, D + HOUR + 30), [75, 108]);
+          const other = new SqlHubStore(watchedDriver(store.driver).driver);
+          await other.applyRetention(NOW_MS);
+          // Folded: both boundaries fall at their hour's start, [D, D+60).
+          assert.deepEqual(await window(store, 'edge-1', D + 15, D + HOUR + 30), [66, 120]);
+        }),
+      );
+
+      it(
+        'retention landing between the statements of a read gives one consistent state',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          await seed(store);
+          await addUnit(store, 'edge-2');
+          await pushOk(store, 'edge-2', { afterSeq: 0, throughSeq: 1, records: [recent] }, NOW_MS);
+          const watched = watchedDriver(store.driver);
+          const reader = new SqlHubStore(watched.driver);
+          // Kept in memory: edge-1 at D+15; D+HOUR+45 for edge-2 only (edge-2 has no data then).
+          assert.deepEqual(await window(reader, 'edge-1', D + 15, D + HOUR), [63, 90]);
+          assert.deepEqual(await window(reader, 'edge-2', D + HOUR + 45, R + 5), [7, 8]);
+          // edge-1 over [D+15, D+HOUR+45): D+15 from memory, D+HOUR+45 sought in a second
+          // statement, before which another hub runs retention and folds both hours. Mixing
+          // D+15 from before (3 of 30) with D+HOUR+45 from after (the end of hour 1, 66 of 120)
+          // would give 63 of 90; after retention the window is [D, D+HOUR): 66 of 120.
+          watched.statements.length = 0;
+          watched.beforeNext(
+            () => watched.statements.length === 2,
+            async () => {
+              await new SqlHubStore(watchedDriver(store.driver).driver).applyRetention(NOW_MS);
+            },
+          );
+          assert.deepEqual(await window(reader, 'edge-1', D + 15, D + HOUR + 45), [66, 120]);
+        }),
+      );
+
+      it(
+        'retention leaves window starts after its horizon in memory',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          await seed(store);
+          await pushOk(
+            store,
+            'edge-1',
+            { afterSeq: 25, throughSeq: 26, records: [counts(26, R + 10, 5, 1, 1)] },
+            NOW_MS,
+          );
+          const watched = watchedDriver(store.driver);
+          const reader = new SqlHubStore(watched.driver);
+          // [R+5, R+15): the R+10 bucket; R+5 is before the newest bucket, so it is sought.
+          assert.deepEqual(await window(reader, 'edge-1', R + 5, R + 15), [1, 1]);
+          await store.applyRetention(NOW_MS);
+          watched.statements.length = 0;
+          assert.deepEqual(await window(reader, 'edge-1', R + 5, R + 15), [1, 1]);
+          assert.equal(watched.statements.length, 1);
         }),
       );
 

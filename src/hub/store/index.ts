@@ -18,6 +18,7 @@ export type {
   Credential,
   HubRetention,
   HubStore,
+  MinuteWindow,
   Role,
   SliPoint,
   SliTotals,

@@ -35,7 +35,29 @@
  * `hub_unit_slis` lists the (unit, SLI) pairs (a fleet query walks them instead of scanning
  * aggregates) with each pair's base, the cumulative before its first kept row (what `C` is
  * when retention has deleted every row before a boundary), and a copy of its newest row,
- * which answers `C(now)` without a seek: the fleet query's windows end now.
+ * which answers `C(m)` without a seek for every `m` at or after that row's start: the fleet
+ * query's windows end now, at the step in progress (the newest row while units push) or
+ * after it. That uses one invariant: no aggregate row reaches past the start of the next one
+ * (rows of pushes are one step; folded hours lie before the detail horizon, where pushes
+ * write nothing).
+ *
+ * ## Cached prefixes
+ *
+ * What is left is a seek per pair and window start (20,000 of them for a 1,000-unit fleet
+ * query), into rows spread over the whole table. The store keeps the prefixes it sought in
+ * memory (`PrefixCache`), each with the pair's `late_rev`, a counter that moves in the
+ * transaction of a push with counts for a bucket older than the pair's newest row (the same
+ * condition as shifting cumulatives). Other pushes write at or after the newest row, which
+ * leaves every `C(m)` with `m` before it as it was. Retention changes `C(m)` only before the
+ * detail horizon (it folds rows before it, and deletes rows and moves the base before the
+ * aggregate horizon, which is not later), and it records the horizon in `hub_meta` before it
+ * changes a row: prefixes before the horizon are not taken from memory. A read takes the
+ * pairs with their revisions, newest rows and the horizon in one statement (which also seeks
+ * the boundaries memory has nothing for), answers from the copy or from memory where it can,
+ * and seeks the rest in a second statement that returns the revisions again: a pair whose
+ * revision moved in between is read again, all its boundaries in one statement, so each
+ * pair is read from one consistent state. The counter and the horizon live in the database,
+ * so hub processes sharing one see each other's late data and retention.
  *
  * A steady push of 200 count records of one bucket is six statements: lock the unit, load
  * the stored rows, write the changed ones, read the pairs, upsert the aggregates, refresh
@@ -57,6 +79,7 @@
  */
 import { type CountsRecord, canonicalChecksum, recordKey, type SyncRecord } from '../../sync/index.ts';
 import { migrate } from './migrations.ts';
+import { PrefixCache } from './prefix-cache.ts';
 import {
   type ApplyOutcome,
   type AuditEntry,
@@ -64,6 +87,7 @@ import {
   DEFAULT_HUB_RETENTION,
   type HubRetention,
   type HubStore,
+  type MinuteWindow,
   ROLES,
   type Role,
   type SliPoint,
@@ -97,6 +121,10 @@ const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 const PREFIX_SERIES_MIN_STEP = 6 * 60;
 /** Units per `sliTotals` statement on SQLite (20 SLIs each: about 4,000 pairs, 30 ms). */
 const TOTALS_UNITS_PER_STATEMENT = 200;
+/** A boundary missed by more than 1 / DENSE_MISSES of the pairs is read for all of them. */
+const DENSE_MISSES = 4;
+/** `pairsAt` statement texts kept (one per number of boundaries and set of sought ones). */
+const PAIRS_AT_STATEMENTS = 64;
 /** Audit rows deleted per statement, so retention never holds the write lock for long. */
 const AUDIT_DELETE_CHUNK = 10_000;
 
@@ -138,35 +166,63 @@ function statements(dialect: Dialect) {
   const units = inJsonList(dialect, '$1');
   // C(m): the cumulative of the last aggregate row before m, less its own counts when it
   // reaches past m (an hour of folded data: a boundary inside it falls at its start), or the
-  // pair's base without such a row. When m is after the pair's newest row (a window ending
-  // now), its copy in hub_unit_slis answers without touching hub_sli_agg; otherwise one
-  // index seek finds the row (SQLite: a correlated subquery per measure, evaluated only in
-  // that CASE branch; PostgreSQL: a LATERAL row whose one-time filter skips the scan).
+  // pair's base without such a row. The pair's copy of its newest row answers when m is at or
+  // after that row's start (windows ending now: the newest row is the step in progress or the
+  // one before), since no row reaches past the start of the next one; otherwise one index
+  // seek finds the row (SQLite: a correlated subquery per measure, evaluated only in that
+  // CASE branch; PostgreSQL: a LATERAL row whose one-time filter skips the scan).
   const rowBefore = (row: string, m: string, column: 'good' | 'total') =>
     `${row}cum_${column} - CASE WHEN ${row}bucket + ${row}minutes > ${m} THEN ${row}${column} ELSE 0 END`;
+  const fromNewest = (m: string, column: 'good' | 'total') =>
+    `WHEN p.last_bucket < ${m} THEN ${rowBefore('p.last_', m, column)}
+      WHEN p.last_bucket = ${m} THEN p.last_cum_${column} - p.last_${column}`;
   const pairAgg = 'x.unit_id = p.unit_id AND x.sli = p.sli';
   const sqlitePrefix = (m: string, column: 'good' | 'total') =>
-    `CASE WHEN p.last_bucket < ${m} THEN ${rowBefore('p.last_', m, column)}
+    `CASE ${fromNewest(m, column)}
       ELSE COALESCE((SELECT ${rowBefore('x.', m, column)} FROM hub_sli_agg x
         WHERE ${pairAgg} AND x.bucket < ${m} ORDER BY x.bucket DESC LIMIT 1), p.base_${column}) END`;
   const pgLateral = (alias: string, m: string) =>
     `LEFT JOIN LATERAL (SELECT ${rowBefore('x.', m, 'good')} AS cum_good, ${rowBefore('x.', m, 'total')} AS cum_total
-      FROM hub_sli_agg x WHERE p.last_bucket >= ${m} AND ${pairAgg} AND x.bucket < ${m}
+      FROM hub_sli_agg x WHERE p.last_bucket > ${m} AND ${pairAgg} AND x.bucket < ${m}
       ORDER BY x.bucket DESC LIMIT 1) ${alias} ON true`;
   const pgPrefix = (alias: string, m: string, column: 'good' | 'total') =>
-    `CASE WHEN p.last_bucket < ${m} THEN ${rowBefore('p.last_', m, column)}
+    `CASE ${fromNewest(m, column)}
       ELSE COALESCE(${alias}.cum_${column}, p.base_${column}) END`;
-  const totals = (sliFilter: string) =>
-    dialect === 'sqlite'
-      ? `SELECT p.unit_id, p.sli,
-          ${sqlitePrefix('$2', 'good')} - (${sqlitePrefix('$3', 'good')}) AS good,
-          ${sqlitePrefix('$2', 'total')} - (${sqlitePrefix('$3', 'total')}) AS total
-        FROM hub_unit_slis p WHERE p.unit_id ${units}${sliFilter}`
-      : `SELECT p.unit_id, p.sli,
-          ${pgPrefix('t', '$2', 'good')} - (${pgPrefix('f', '$3', 'good')}) AS good,
-          ${pgPrefix('t', '$2', 'total')} - (${pgPrefix('f', '$3', 'total')}) AS total
-        FROM hub_unit_slis p ${pgLateral('t', '$2')} ${pgLateral('f', '$3')}
-        WHERE p.unit_id ${units}${sliFilter}`;
+  const detailFrom = "(SELECT value FROM hub_meta WHERE name = 'detail_from')";
+  const prefixRequests = jsonRows(dialect, '$1', [
+    ['unit_id', 'text'],
+    ['sli', 'text'],
+    ['m', 'bigint'],
+  ]);
+  /**
+   * The pairs of the units ($1) and SLIs ($2 when `withSlis`) with their revision, newest
+   * bucket, the detail horizon (the same in every row) and, per boundary (the parameters after those), `C(m)` as `g<k>`, `t<k>`: from
+   * the pair's newest row where it answers, else sought for the `seek` boundaries and NULL
+   * for the others (the store has them in memory). One scalar parameter per boundary: a
+   * join with a list of them is estimated at 100 boundaries, which makes PostgreSQL
+   * JIT-compile the statement (over 100 ms).
+   */
+  const pairsAt = (seek: readonly boolean[], withSlis: boolean): string => {
+    const first = withSlis ? 3 : 2;
+    const laterals: string[] = [];
+    const columns = seek.map((sought, k) => {
+      const m = dialect === 'sqlite' ? `$${first + k}` : `CAST($${first + k} AS bigint)`;
+      if (sought && dialect === 'postgres') laterals.push(pgLateral(`t${k}`, m));
+      const value = (column: 'good' | 'total') => {
+        const otherwise = !sought
+          ? 'NULL'
+          : dialect === 'sqlite'
+            ? `COALESCE((SELECT ${rowBefore('x.', m, column)} FROM hub_sli_agg x
+                WHERE ${pairAgg} AND x.bucket < ${m} ORDER BY x.bucket DESC LIMIT 1), p.base_${column})`
+            : `COALESCE(t${k}.cum_${column}, p.base_${column})`;
+        return `CASE WHEN p.last_bucket IS NULL THEN p.base_${column} ${fromNewest(m, column)} ELSE ${otherwise} END`;
+      };
+      return `${value('good')} AS g${k}, ${value('total')} AS t${k}`;
+    });
+    return `SELECT p.unit_id, p.sli, p.late_rev, p.last_bucket, ${detailFrom} AS detail_from${columns.map((c) => `, ${c}`).join('')}
+      FROM hub_unit_slis p ${laterals.join(' ')}
+      WHERE p.unit_id ${units}${withSlis ? ` AND p.sli ${inJsonList(dialect, '$2')}` : ''}`;
+  };
   const unitSlis = 'sli IN (SELECT s.sli FROM hub_unit_slis s WHERE s.unit_id = $1)';
   return {
     insertUnit: `INSERT INTO hub_units (id, tenant, environment, product_line, created_at_ms, acked_seq)
@@ -249,11 +305,13 @@ function statements(dialect: Dialect) {
       ])} d WHERE true
       ON CONFLICT (unit_id, sli, bucket) DO UPDATE SET good = hub_sli_agg.good + excluded.good,
         total = hub_sli_agg.total + excluded.total, cum_good = excluded.cum_good, cum_total = excluded.cum_total`,
-    // Copies each pair's newest aggregate row (NULLs when it has none) into the pair row.
+    // Copies each pair's newest aggregate row (NULLs when it has none) into the pair row, and
+    // moves the revision of the pairs whose older prefixes changed ($3).
     refreshNewest: `UPDATE hub_unit_slis SET
         (last_bucket, last_minutes, last_good, last_total, last_cum_good, last_cum_total) =
         (SELECT a.bucket, a.minutes, a.good, a.total, a.cum_good, a.cum_total FROM hub_sli_agg a
-          WHERE a.unit_id = hub_unit_slis.unit_id AND a.sli = hub_unit_slis.sli ORDER BY a.bucket DESC LIMIT 1)
+          WHERE a.unit_id = hub_unit_slis.unit_id AND a.sli = hub_unit_slis.sli ORDER BY a.bucket DESC LIMIT 1),
+        late_rev = late_rev + CASE WHEN sli ${inJsonList(dialect, '$3')} THEN 1 ELSE 0 END
       WHERE unit_id = $1 AND sli ${inJsonList(dialect, '$2')}`,
     refreshNewestOfUnit: `UPDATE hub_unit_slis SET
         (last_bucket, last_minutes, last_good, last_total, last_cum_good, last_cum_total) =
@@ -274,8 +332,21 @@ function statements(dialect: Dialect) {
         WHERE hub_records.version < excluded.version
       RETURNING kind, key`,
 
-    sliTotals: totals(''),
-    sliTotalsOfSlis: totals(` AND p.sli ${inJsonList(dialect, '$4')}`),
+    pairsAt,
+    // C(m) of each requested [unit, SLI, m], with the pair's revision and newest bucket, in
+    // one snapshot. CROSS JOIN makes SQLite loop over the requests and seek the pair.
+    prefixes:
+      dialect === 'sqlite'
+        ? `SELECT q.unit_id, q.sli, q.m, p.late_rev, p.last_bucket, ${detailFrom} AS detail_from,
+              ${sqlitePrefix('q.m', 'good')} AS good,
+              ${sqlitePrefix('q.m', 'total')} AS total
+            FROM ${prefixRequests} q CROSS JOIN hub_unit_slis p
+            WHERE p.unit_id = q.unit_id AND p.sli = q.sli`
+        : `SELECT q.unit_id, q.sli, q.m, p.late_rev, p.last_bucket, ${detailFrom} AS detail_from,
+              ${pgPrefix('t', 'q.m', 'good')} AS good,
+              ${pgPrefix('t', 'q.m', 'total')} AS total
+            FROM ${prefixRequests} q JOIN hub_unit_slis p ON p.unit_id = q.unit_id AND p.sli = q.sli
+            ${pgLateral('t', 'q.m')}`,
     // GROUP BY 1: the step expression once, as both engines accept.
     sliSeries: `SELECT (a.bucket / $3) * $3 AS minute, sum(a.good) AS good, sum(a.total) AS total
       FROM hub_sli_agg a
@@ -613,6 +684,8 @@ export class SqlHubStore implements HubStore {
   readonly #driver: SqlDriver;
   readonly #sql: Statements;
   readonly #retention: HubRetention;
+  readonly #prefixCache = new PrefixCache();
+  readonly #pairsAtCache = new Map<string, string>();
 
   constructor(driver: SqlDriver, options: SqlHubStoreOptions = {}) {
     const step = options.stepMinutes ?? 5;
@@ -878,6 +951,8 @@ export class SqlHubStore implements HubStore {
 
     const upserts: [string, number, number, number, number, number][] = [];
     const shifts: [string, number, number, number, number][] = [];
+    /** SLIs with a delta before their newest bucket: prefixes up to that bucket changed. */
+    const late: string[] = [];
     for (const [sli, list] of perSli) {
       const newest = maxBucket.get(sli) ?? null;
       let cumGood = 0;
@@ -891,13 +966,14 @@ export class SqlHubStore implements HubStore {
           shifts.push([sli, bucket, list[i + 1]?.[0] ?? END_OF_TIME, cumGood, cumTotal]);
         }
       });
+      if (newest !== null && list[0]![0] < newest) late.push(sli);
     }
     await tx.run(this.#sql.upsertAgg, [unitId, JSON.stringify(upserts), this.stepMinutes]);
     for (const [sli, after, before, good, total] of shifts) {
       if (good === 0 && total === 0) continue;
       await tx.run(this.#sql.shiftAgg, [unitId, sli, after, good, total, before]);
     }
-    await tx.run(this.#sql.refreshNewest, [unitId, JSON.stringify([...perSli.keys()])]);
+    await tx.run(this.#sql.refreshNewest, [unitId, JSON.stringify([...perSli.keys()]), JSON.stringify(late)]);
   }
 
   async #applyRecords(
@@ -924,28 +1000,204 @@ export class SqlHubStore implements HubStore {
     fromMinute: number;
     toMinute: number;
   }): Promise<SliTotals[]> {
-    const from = floorTo(query.fromMinute, this.stepMinutes);
-    const to = floorTo(query.toMinute, this.stepMinutes);
-    if (query.unitIds.length === 0 || to <= from || query.slis?.length === 0) return [];
+    const { fromMinute, toMinute, ...rest } = query;
+    const [totals] = await this.sliWindowTotals({ ...rest, windows: [{ fromMinute, toMinute }] });
+    return totals ?? [];
+  }
+
+  async sliWindowTotals(query: {
+    unitIds: readonly string[];
+    slis?: readonly string[];
+    windows: readonly MinuteWindow[];
+  }): Promise<SliTotals[][]> {
+    const windows = query.windows.map((w) => ({
+      from: floorTo(w.fromMinute, this.stepMinutes),
+      to: floorTo(w.toMinute, this.stepMinutes),
+    }));
+    const out: SliTotals[][] = windows.map(() => []);
+    const boundaries = [...new Set(windows.filter((w) => w.to > w.from).flatMap((w) => [w.from, w.to]))].sort(
+      (a, b) => a - b,
+    );
+    if (query.unitIds.length === 0 || boundaries.length === 0 || query.slis?.length === 0) return out;
+    const index = new Map(boundaries.map((m, k) => [m, k]));
+    const at = windows.map((w) => (w.to > w.from ? [index.get(w.from)!, index.get(w.to)!] : undefined));
     const slis = query.slis === undefined ? undefined : JSON.stringify(query.slis);
     // SQLite runs on the event loop's thread: a fleet query in slices lets pushes through
     // between them. Each (unit, SLI) is still read from one consistent state.
     const slice = this.dialect === 'sqlite' ? TOTALS_UNITS_PER_STATEMENT : query.unitIds.length;
-    const out: SliTotals[] = [];
+    // Boundaries the store has not seen are sought for every pair in the first statement.
+    const seekFirst = boundaries.map((m) => !this.#prefixCache.has(m));
     for (let i = 0; i < query.unitIds.length; i += slice) {
       const units = JSON.stringify(query.unitIds.slice(i, i + slice));
-      const rows =
-        slis === undefined
-          ? await this.#driver.query(this.#sql.sliTotals, [units, to, from])
-          : await this.#driver.query(this.#sql.sliTotalsOfSlis, [units, to, from, slis]);
-      for (const row of rows) {
-        const good = num(row, 'good');
-        const total = num(row, 'total');
-        if (good === 0 && total === 0) continue;
-        out.push({ unitId: str(row, 'unit_id'), sli: str(row, 'sli'), good, total });
+      for (const pair of await this.#prefixesAt(units, slis, boundaries, seekFirst)) {
+        at.forEach((k, w) => {
+          if (k === undefined) return;
+          const good = pair.prefixes[2 * k[1]!]! - pair.prefixes[2 * k[0]!]!;
+          const total = pair.prefixes[2 * k[1]! + 1]! - pair.prefixes[2 * k[0]! + 1]!;
+          if (good !== 0 || total !== 0) out[w]!.push({ unitId: pair.unitId, sli: pair.sli, good, total });
+        });
       }
     }
-    return out.sort((a, b) => byText(a.unitId, b.unitId) || byText(a.sli, b.sli));
+    for (const list of out) list.sort((a, b) => byText(a.unitId, b.unitId) || byText(a.sli, b.sli));
+    return out;
+  }
+
+  /**
+   * C(m) at each boundary of every pair of the units (and SLIs), as [good, total] pairs in
+   * boundary order; see "Cached prefixes" in the module comment.
+   */
+  async #prefixesAt(
+    units: string,
+    slis: string | undefined,
+    boundaries: readonly number[],
+    seekFirst: readonly boolean[],
+  ): Promise<{ unitId: string; sli: string; prefixes: Float64Array }[]> {
+    // The `seekFirst` boundaries are sought for every pair in the first statement; for the
+    // others, the store answers what it holds at the pairs' revisions.
+    const pairsAt = (mask: readonly boolean[]) =>
+      this.#driver.query(this.#pairsAtSql(mask, slis !== undefined), [
+        units,
+        ...(slis === undefined ? [] : [slis]),
+        ...boundaries,
+      ]);
+    const rows = await pairsAt(seekFirst);
+    // Retention changes prefixes before the detail horizon only (folding, deleting): what
+    // memory holds before it is not used.
+    const horizon = rows.length === 0 ? 0 : (optNum(rows[0]!, 'detail_from') ?? 0);
+    const pairs = rows.map((row) => ({
+      unitId: str(row, 'unit_id'),
+      sli: str(row, 'sli'),
+      rev: num(row, 'late_rev'),
+      prefixes: new Float64Array(2 * boundaries.length),
+    }));
+    const goodColumns = boundaries.map((_, k) => `g${k}`);
+    const totalColumns = boundaries.map((_, k) => `t${k}`);
+    /** Per boundary, the pairs whose prefix there is neither in the row nor in memory. */
+    const missing: number[][] = boundaries.map(() => []);
+    /** Stores C(m) of pair i at boundary k, and keeps it when it came from a seek. */
+    const put = (i: number, k: number, rev: number, last: number | null, good: number, total: number) => {
+      const pair = pairs[i]!;
+      pair.prefixes[2 * k] = good;
+      pair.prefixes[2 * k + 1] = total;
+      // C(m) before the newest row moves only with late_rev; the newest row's copy is read anew.
+      const m = boundaries[k]!;
+      if (last !== null && m < last && m >= horizon) {
+        this.#prefixCache.set(m, pair.unitId, pair.sli, { rev, good, total });
+      }
+    };
+    for (const m of boundaries) this.#prefixCache.touch(m);
+    rows.forEach((row, i) => {
+      const pair = pairs[i]!;
+      const last = optNum(row, 'last_bucket');
+      boundaries.forEach((m, k) => {
+        const good = optNum(row, goodColumns[k]!);
+        if (good !== null) {
+          put(i, k, pair.rev, last, good, num(row, totalColumns[k]!));
+          return;
+        }
+        const cached = m >= horizon ? this.#prefixCache.get(m, pair.unitId, pair.sli, pair.rev) : undefined;
+        if (cached === undefined) missing[k]!.push(i);
+        else put(i, k, pair.rev, null, cached.good, cached.total);
+      });
+    });
+    if (missing.every((list) => list.length === 0)) return pairs;
+
+    // What memory lacks: a boundary most pairs miss (for other units, or once the pairs'
+    // revisions moved) is sought for all pairs again, scattered misses (after late data) one
+    // by one. A pair whose revision moved since the first statement had late data in between:
+    // all its prefixes are read again below, together, from one state. Should retention move
+    // the horizon in between, everything is read again in one statement.
+    let horizonMoved = false;
+    const sameHorizon = (row: SqlRow) => {
+      if ((optNum(row, 'detail_from') ?? 0) !== horizon) horizonMoved = true;
+      return !horizonMoved;
+    };
+    const moved = new Set<number>();
+    const byPair = new Map(pairs.map((pair, i) => [`${pair.unitId}\0${pair.sli}`, i]));
+    const dense = missing.map((list) => list.length * DENSE_MISSES > pairs.length);
+    // Only what is missing is taken from the second statement: a prefix the first one read
+    // from the newest row may have moved since without a new revision.
+    const missingAt = missing.map((list, k) => (dense[k] ? new Set(list) : undefined));
+    const denseRead = new Set<number>();
+    if (dense.some(Boolean)) {
+      for (const row of await pairsAt(dense)) {
+        if (!sameHorizon(row)) break;
+        const i = byPair.get(`${str(row, 'unit_id')}\0${str(row, 'sli')}`);
+        if (i === undefined) continue;
+        denseRead.add(i);
+        const rev = num(row, 'late_rev');
+        if (rev !== pairs[i]!.rev) {
+          moved.add(i);
+          continue;
+        }
+        const last = optNum(row, 'last_bucket');
+        missingAt.forEach((set, k) => {
+          if (set?.has(i)) put(i, k, rev, last, num(row, goodColumns[k]!), num(row, totalColumns[k]!));
+        });
+      }
+    }
+    const requests: [string, string, number][] = [];
+    const wanted = new Set<string>();
+    missing.forEach((list, k) => {
+      if (dense[k]) {
+        for (const i of list) if (!denseRead.has(i)) moved.add(i);
+        return;
+      }
+      for (const i of list) {
+        requests.push([pairs[i]!.unitId, pairs[i]!.sli, boundaries[k]!]);
+        wanted.add(`${i}:${k}`);
+      }
+    });
+    const column = new Map(boundaries.map((m, k) => [m, k]));
+    const seek = async (list: readonly [string, string, number][], check: boolean) => {
+      const found = new Set<string>();
+      for (const row of await this.#driver.query(this.#sql.prefixes, [JSON.stringify(list)])) {
+        if (!sameHorizon(row)) break;
+        const i = byPair.get(`${str(row, 'unit_id')}\0${str(row, 'sli')}`);
+        const k = column.get(num(row, 'm'));
+        if (i === undefined || k === undefined) continue;
+        const rev = num(row, 'late_rev');
+        if (check && rev !== pairs[i]!.rev) {
+          moved.add(i);
+          continue;
+        }
+        put(i, k, rev, optNum(row, 'last_bucket'), num(row, 'good'), num(row, 'total'));
+        found.add(`${i}:${k}`);
+      }
+      return found;
+    };
+    const restart = () =>
+      this.#prefixesAt(
+        units,
+        slis,
+        boundaries,
+        boundaries.map(() => true),
+      );
+    if (horizonMoved) return restart();
+    if (requests.length > 0) {
+      const found = await seek(requests, true);
+      if (horizonMoved) return restart();
+      for (const key of wanted) if (!found.has(key)) moved.add(Number(key.slice(0, key.indexOf(':'))));
+    }
+    if (moved.size === 0) return pairs;
+    const again: [string, string, number][] = [];
+    for (const i of moved) for (const m of boundaries) again.push([pairs[i]!.unitId, pairs[i]!.sli, m]);
+    const found = await seek(again, false);
+    if (horizonMoved) return restart();
+    // Pairs are never deleted; one missing now was not there to read.
+    return pairs.filter((_, i) => !moved.has(i) || found.has(`${i}:0`));
+  }
+
+  /** `pairsAt` of this dialect for a seek mask, built once per mask. */
+  #pairsAtSql(seek: readonly boolean[], withSlis: boolean): string {
+    const key = `${withSlis ? 's' : ''}${seek.map((sought) => (sought ? 1 : 0)).join('')}`;
+    let sql = this.#pairsAtCache.get(key);
+    if (sql === undefined) {
+      sql = this.#sql.pairsAt(seek, withSlis);
+      if (this.#pairsAtCache.size >= PAIRS_AT_STATEMENTS) this.#pairsAtCache.clear();
+      this.#pairsAtCache.set(key, sql);
+    }
+    return sql;
   }
 
   async sliSeries(query: {

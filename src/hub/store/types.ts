@@ -115,6 +115,12 @@ export interface SliTotals {
   total: number;
 }
 
+/** A window `[fromMinute, toMinute)` of epoch minutes. */
+export interface MinuteWindow {
+  fromMinute: number;
+  toMinute: number;
+}
+
 /** One point of an SLI series at hub resolution: the counts of `[minute, minute + step)`. */
 export interface SliPoint {
   minute: number;
@@ -215,6 +221,16 @@ export interface HubStore {
     fromMinute: number;
     toMinute: number;
   }): Promise<SliTotals[]>;
+  /**
+   * `sliTotals` of several windows over the same units and SLIs, one list per window in the
+   * order asked. Boundaries the windows share are read once: burning-now's tier windows all
+   * end now.
+   */
+  sliWindowTotals(query: {
+    unitIds: readonly string[];
+    slis?: readonly string[];
+    windows: readonly MinuteWindow[];
+  }): Promise<SliTotals[][]>;
   /**
    * One SLI's counts per step, summed over the given units, from the aggregates. The step
    * is rounded up to one the hub keeps whole (a multiple of `stepMinutes` that divides the
