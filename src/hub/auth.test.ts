@@ -4,15 +4,17 @@ import { describe, test } from 'node:test';
 import {
   bearerToken,
   credentialState,
+  csrfMatches,
+  csrfTokenOf,
   generateToken,
   hashSecret,
+  PortalSessions,
   roleAtLeast,
-  SessionStore,
   TOKEN_PATTERN,
   tenantAllowed,
   tenantsCover,
 } from './auth.ts';
-import type { Credential } from './store/index.ts';
+import { type Credential, type HubStore, openHubStore } from './store/index.ts';
 
 const api = (fields: Partial<Extract<Credential, { kind: 'api' }>> = {}): Credential => ({
   id: 'c1',
@@ -101,33 +103,93 @@ describe('roles and tenants', () => {
   }
 });
 
-describe('sessions', () => {
-  test('a session lives until its TTL and no longer than its token', () => {
-    const sessions = new SessionStore({ ttlMs: 1000 });
-    const { id, session } = sessions.open(api(), 0);
-    assert.match(id, /^[A-Za-z0-9_-]{43}$/);
-    assert.equal(sessions.get(id, 999)?.csrfToken, session.csrfToken);
-    assert.equal(sessions.get(id, 1000), undefined);
-    const short = sessions.open(api({ expiresAtMs: 500 }), 0);
-    assert.equal(short.session.expiresAtMs, 500);
+describe('portal sessions', () => {
+  /** Runs `body` with sessions over a fresh in-memory store holding the credentials given. */
+  async function withSessions(
+    credentials: Credential[],
+    options: { ttlMs: number; maxPerToken?: number },
+    body: (sessions: PortalSessions, store: HubStore) => Promise<void>,
+  ): Promise<void> {
+    const store = await openHubStore({ sqlitePath: ':memory:' });
+    try {
+      for (const credential of credentials) await store.putCredential(credential);
+      await body(new PortalSessions(store, options), store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  test('a session lives until its TTL and no longer than its token', async () => {
+    const short = api({ id: 'c2', secretSha256: 'h2', expiresAtMs: 500 });
+    await withSessions([api(), short], { ttlMs: 1000 }, async (sessions) => {
+      const opened = await sessions.open(api(), 0);
+      assert.ok(opened.ok);
+      assert.match(opened.id, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal((await sessions.get(opened.id, 999))?.csrfToken, opened.session.csrfToken);
+      assert.equal(await sessions.get(opened.id, 1000), undefined);
+      const shortOpened = await sessions.open(short, 0);
+      assert.ok(shortOpened.ok);
+      assert.equal(shortOpened.session.expiresAtMs, 500);
+    });
   });
 
-  test('a closed session is gone, and an unknown id finds nothing', () => {
-    const sessions = new SessionStore({ ttlMs: 1000 });
-    const { id } = sessions.open(api(), 0);
-    assert.equal(sessions.get('nope', 0), undefined);
-    assert.ok(sessions.close(id));
-    assert.equal(sessions.get(id, 0), undefined);
-    assert.ok(!sessions.close(id));
+  test('the store keeps only hashes of the session id and the CSRF token', async () => {
+    await withSessions([api()], { ttlMs: 1000 }, async (sessions, store) => {
+      const opened = await sessions.open(api(), 0);
+      assert.ok(opened.ok);
+      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+      const stored = await store.getSession(sha256(opened.id), 0);
+      assert.equal(stored?.session.csrfSha256, sha256(opened.session.csrfToken));
+      assert.notEqual(opened.session.csrfToken, opened.id);
+    });
   });
 
-  test('beyond the maximum the oldest session is dropped', () => {
-    const sessions = new SessionStore({ ttlMs: 1000, maxSessions: 2 });
-    const first = sessions.open(api(), 0);
-    sessions.open(api(), 1);
-    const third = sessions.open(api(), 2);
-    assert.equal(sessions.size, 2);
-    assert.equal(sessions.get(first.id, 3), undefined);
-    assert.ok(sessions.get(third.id, 3));
+  test('the CSRF check accepts the session token and refuses any other', async () => {
+    await withSessions([api()], { ttlMs: 1000 }, async (sessions) => {
+      const a = await sessions.open(api(), 0);
+      const b = await sessions.open(api(), 0);
+      assert.ok(a.ok && b.ok);
+      assert.ok(csrfMatches(a.session, a.session.csrfToken));
+      assert.ok(!csrfMatches(a.session, b.session.csrfToken));
+      assert.ok(!csrfMatches(a.session, ''));
+      // The token is shown again from the cookie alone (GET /api/v1/session).
+      assert.equal(csrfTokenOf(a.id), a.session.csrfToken);
+    });
+  });
+
+  test('a closed session is gone, and an unknown or malformed id finds nothing', async () => {
+    await withSessions([api()], { ttlMs: 1000 }, async (sessions) => {
+      const opened = await sessions.open(api(), 0);
+      assert.ok(opened.ok);
+      assert.equal(await sessions.get('nope', 0), undefined);
+      assert.equal(await sessions.get('A'.repeat(43), 0), undefined);
+      assert.ok(await sessions.close(opened.id));
+      assert.equal(await sessions.get(opened.id, 0), undefined);
+      assert.ok(!(await sessions.close(opened.id)));
+    });
+  });
+
+  test("beyond maxPerToken the token's oldest session ends, not another token's", async () => {
+    const other = api({ id: 'c2', secretSha256: 'h2' });
+    await withSessions([api(), other], { ttlMs: 1000, maxPerToken: 2 }, async (sessions) => {
+      const others = await sessions.open(other, 0);
+      const first = await sessions.open(api(), 0);
+      const second = await sessions.open(api(), 1);
+      const third = await sessions.open(api(), 2);
+      assert.ok(others.ok && first.ok && second.ok && third.ok);
+      assert.equal(await sessions.get(first.id, 3), undefined);
+      assert.ok(await sessions.get(second.id, 3));
+      assert.ok(await sessions.get(third.id, 3));
+      assert.ok(await sessions.get(others.id, 3));
+    });
+  });
+
+  test('a revoked or unknown token opens no session', async () => {
+    const revoked = api({ id: 'c2', secretSha256: 'h2', revokedAtMs: 0 });
+    await withSessions([revoked], { ttlMs: 1000 }, async (sessions) => {
+      const refused = await sessions.open(revoked, 1);
+      assert.deepEqual(refused, { ok: false, reason: 'revoked' });
+      assert.deepEqual(await sessions.open(api(), 1), { ok: false, reason: 'unknown' });
+    });
   });
 });

@@ -5,9 +5,9 @@
  * a lookup takes the same path for every wrong token.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { tenantPattern } from '../catalog/index.ts';
-import type { Credential, HubStore, Role } from './store/index.ts';
+import type { Credential, HubStore, Role, StoredSession } from './store/index.ts';
 import { ROLES } from './store/index.ts';
 
 /** Prefixes of the hub's secrets: API tokens (people, automation) and unit tokens. */
@@ -135,75 +135,102 @@ export function tenantAllowed(patterns: readonly string[], tenant: string): bool
   return patterns.some((pattern) => tenantPattern(pattern).test(tenant));
 }
 
-/** A portal session: the credential it was opened with and its CSRF token. */
-export interface Session {
-  credentialId: string;
-  /** The SHA-256 of the API token the session was opened with: revoking the token ends it. */
-  secretSha256: string;
+/** A session id: 32 random bytes in base64url, the value of the session cookie. */
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Live sessions one token may hold by default (`sessions.maxPerToken`). */
+export const DEFAULT_MAX_SESSIONS_PER_TOKEN = 100;
+
+/**
+ * The CSRF token of a session: an HMAC of a fixed label keyed by the session id. Only the
+ * holder of the cookie can compute it, the token reveals nothing of the id, and the hub can
+ * show it again (`GET /api/v1/session`) while the store keeps only its hash.
+ */
+export function csrfTokenOf(sessionId: string): string {
+  return createHmac('sha256', sessionId).update('sextant-csrf').digest('base64url');
+}
+
+/** A live portal session, with the credential it was opened with. */
+export interface PortalSession {
+  credential: Credential;
+  /** Shown to the portal, which sends it back as the `Sextant-CSRF` header. */
   csrfToken: string;
+  /** The SHA-256 of `csrfToken`, as stored. */
+  csrfSha256: string;
   expiresAtMs: number;
 }
 
-/**
- * Portal sessions, in memory. The store has no sessions table, so sessions end when the
- * hub restarts and are not shared between hub replicas (the portal logs in again). Session
- * ids are 256 random bits, kept only as their SHA-256.
- */
-export class SessionStore {
-  readonly #sessions = new Map<string, Session>();
-  readonly #ttlMs: number;
-  readonly #maxSessions: number;
+/** True when `sent` is the session's CSRF token: compares SHA-256 digests in constant time. */
+export function csrfMatches(session: Pick<PortalSession, 'csrfSha256'>, sent: string): boolean {
+  const left = Buffer.from(hashSecret(sent), 'hex');
+  const right = Buffer.from(session.csrfSha256, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
 
-  constructor(options: { ttlMs: number; maxSessions?: number }) {
+/**
+ * Portal sessions, kept in the hub store, so they survive a restart and every hub on one
+ * database shares them. The session id (the cookie) and CSRF token are 256-bit secrets the
+ * store keeps only as SHA-256. A session ends after `ttlMs` (or when its token expires, if
+ * sooner), on logout, or when its token is revoked. A token holds at most `maxPerToken`
+ * live sessions: opening one more ends its oldest (docs/hub.md, "Portal sessions").
+ */
+export class PortalSessions {
+  readonly #store: Pick<HubStore, 'openSession' | 'getSession' | 'deleteSession'>;
+  readonly #ttlMs: number;
+  readonly #maxPerToken: number;
+
+  constructor(
+    store: Pick<HubStore, 'openSession' | 'getSession' | 'deleteSession'>,
+    options: { ttlMs: number; maxPerToken?: number },
+  ) {
+    this.#store = store;
     this.#ttlMs = options.ttlMs;
-    this.#maxSessions = options.maxSessions ?? 100_000;
+    this.#maxPerToken = options.maxPerToken ?? DEFAULT_MAX_SESSIONS_PER_TOKEN;
   }
 
-  /** Opens a session; returns the id for the cookie (shown once) and the CSRF token. */
-  open(credential: Credential, nowMs: number): { id: string; session: Session } {
-    if (this.#sessions.size >= this.#maxSessions) this.sweep(nowMs);
-    if (this.#sessions.size >= this.#maxSessions) {
-      // The oldest session goes first (Map keeps insertion order).
-      const oldest = this.#sessions.keys().next().value;
-      if (oldest !== undefined) this.#sessions.delete(oldest);
-    }
+  /**
+   * Opens a session for an authenticated credential; returns the id for the cookie (shown
+   * once) and the session, or why the store refused (the token was revoked meanwhile).
+   */
+  async open(
+    credential: Credential,
+    nowMs: number,
+  ): Promise<{ ok: true; id: string; session: PortalSession } | { ok: false; reason: AuthFailure }> {
     const id = randomBytes(32).toString('base64url');
-    const session: Session = {
+    const csrfToken = csrfTokenOf(id);
+    const stored: StoredSession = {
+      idSha256: hashSecret(id),
       credentialId: credential.id,
       secretSha256: credential.secretSha256,
-      csrfToken: randomBytes(24).toString('base64url'),
+      csrfSha256: hashSecret(csrfToken),
+      createdAtMs: nowMs,
       expiresAtMs: Math.min(nowMs + this.#ttlMs, credential.expiresAtMs ?? Number.POSITIVE_INFINITY),
     };
-    this.#sessions.set(hashSecret(id), session);
-    return { id, session };
+    const opened = await this.#store.openSession(stored, { maxPerToken: this.#maxPerToken });
+    if (!opened.ok) return opened;
+    return {
+      ok: true,
+      id,
+      session: { credential, csrfToken, csrfSha256: stored.csrfSha256, expiresAtMs: stored.expiresAtMs },
+    };
   }
 
-  /** The live session with this id, if any. */
-  get(id: string, nowMs: number): Session | undefined {
-    const key = hashSecret(id);
-    const session = this.#sessions.get(key);
-    if (!session) return undefined;
-    if (session.expiresAtMs <= nowMs) {
-      this.#sessions.delete(key);
-      return undefined;
-    }
-    return session;
+  /** The live session with this id, if any (a malformed id is not looked up). */
+  async get(id: string, nowMs: number): Promise<PortalSession | undefined> {
+    if (!SESSION_ID_PATTERN.test(id)) return undefined;
+    const found = await this.#store.getSession(hashSecret(id), nowMs);
+    if (!found) return undefined;
+    return {
+      credential: found.credential,
+      csrfToken: csrfTokenOf(id),
+      csrfSha256: found.session.csrfSha256,
+      expiresAtMs: found.session.expiresAtMs,
+    };
   }
 
   /** Ends a session; false when there was none. */
-  close(id: string): boolean {
-    return this.#sessions.delete(hashSecret(id));
-  }
-
-  /** Drops expired sessions. */
-  sweep(nowMs: number): void {
-    for (const [key, session] of this.#sessions) {
-      if (session.expiresAtMs <= nowMs) this.#sessions.delete(key);
-    }
-  }
-
-  get size(): number {
-    return this.#sessions.size;
+  close(id: string): Promise<boolean> {
+    return this.#store.deleteSession(hashSecret(id));
   }
 }
 

@@ -31,6 +31,7 @@ describe('hub configuration', () => {
     assert.equal(config.retention.detail, 35 * 86_400_000);
     assert.equal(config.retention.aggregate, 400 * 86_400_000);
     assert.equal(config.sessions.ttl, 12 * 3_600_000);
+    assert.equal(config.sessions.maxPerToken, 100);
     assert.equal(config.trustProxy, false);
     assert.equal(config.adminToken, undefined);
   });

@@ -17,6 +17,7 @@ import {
 } from '../config-layers/index.ts';
 import { MAX_PUSH_BYTES, UNIT_ID_PATTERN, type UNIT_OVERRIDE_KEYS } from '../sync/index.ts';
 import { parseBytes, parseDurationMs } from '../unit/index.ts';
+import { DEFAULT_MAX_SESSIONS_PER_TOKEN } from './auth.ts';
 
 /** A problem with the configuration: `hub.yaml:3:5`, `--listen` or `SEXTANT_HUB_LISTEN`, and what is wrong. */
 export type HubConfigIssue = ConfigIssue;
@@ -106,7 +107,14 @@ export const hubConfigSchema = z.strictObject({
       interval: duration('10m'),
     })
     .prefault({}),
-  sessions: z.strictObject({ ttl: duration('12h') }).prefault({}),
+  sessions: z
+    .strictObject({
+      /** Lifetime of a portal session (capped by its token's expiry). */
+      ttl: duration('12h'),
+      /** Live sessions one token may hold; opening one more ends its oldest. */
+      maxPerToken: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_SESSIONS_PER_TOKEN),
+    })
+    .prefault({}),
   /** How often the catalog directory is polled for changes (a watch fires sooner). */
   catalogPollInterval: duration('30s'),
   overrides: z.array(unitOverride).default([]),

@@ -776,6 +776,20 @@ describe('portal sessions', () => {
     assert.equal((await h.request('/api/v1/units', { headers: { cookie: session } })).status, 401);
   });
 
+  test('the sessions gauge counts the open sessions in the store', async () => {
+    const fresh = await harness();
+    const gauge = async () =>
+      /^sextant_hub_sessions (\d+)$/m.exec(await (await fresh.request('/metrics')).text())?.[1];
+    assert.equal(await gauge(), '0');
+    const opened = await fresh.request('/api/v1/session', { method: 'POST', token: ADMIN });
+    assert.equal(opened.status, 201);
+    await fresh.request('/api/v1/session', { method: 'POST', token: ADMIN });
+    assert.equal(await gauge(), '2');
+    // Past the TTL (12 hours by default) none is open any more.
+    fresh.clock.now += 12 * 3_600_000;
+    assert.equal(await gauge(), '0');
+  });
+
   test('a unit token cannot open a session', async () => {
     const unitToken = await createUnit(h, 'sess-unit', 'acme');
     const response = await h.request('/api/v1/session', { method: 'POST', token: unitToken });

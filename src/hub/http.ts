@@ -7,7 +7,7 @@
  * handler, decides who may call it, and documents it in the OpenAPI document.
  */
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
@@ -34,13 +34,15 @@ import {
   authenticateToken,
   bearerToken,
   credentialState,
+  csrfMatches,
   type IssuedToken,
   issueApiToken,
   issueUnitToken,
+  type PortalSession,
+  type PortalSessions,
   type Principal,
   principalOf,
   roleAtLeast,
-  type SessionStore,
   tenantAllowed,
   tenantsCover,
 } from './auth.ts';
@@ -191,7 +193,7 @@ export interface HubHttpContext {
   store: HubStore;
   metrics: HubMetrics;
   audit: AuditLog;
-  sessions: SessionStore;
+  sessions: PortalSessions;
   admission: PushAdmission;
   /** The catalog in force (the last valid one), if any. */
   catalog(): HubCatalog | undefined;
@@ -212,6 +214,8 @@ export interface HubEnv {
     principal: Principal;
     /** The id of the session cookie when the request came with one. */
     sessionId: string;
+    /** The session of that cookie. */
+    session: PortalSession;
     authFailure: AuthFailure;
     auditDetail: Record<string, unknown>;
     auditSums: Record<string, number>;
@@ -363,22 +367,22 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       throw new UnauthenticatedError(reason);
     };
     if (cookie !== undefined) {
-      const session = context.sessions.get(cookie, context.now());
+      const session = await context.sessions.get(cookie, context.now());
       if (!session) return fail('unknown');
-      const credential = await store.findCredentialBySecretHash(session.secretSha256);
-      if (!credential) return fail('unknown');
-      const state = credentialState(credential, context.now());
+      // Revoking a token deletes its sessions; this also ends them when the token expires
+      // or is marked revoked some other way.
+      const state = credentialState(session.credential, context.now());
       if (state !== 'valid') {
-        context.sessions.close(cookie);
+        await context.sessions.close(cookie);
         return fail(state);
       }
       c.set('sessionId', cookie);
-      const principal = principalOf(credential, 'session');
+      c.set('session', session);
+      const principal = principalOf(session.credential, 'session');
       if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
         // A cross-site form cannot set a custom header, and only our own pages can read
         // the token (no CORS), so a matching header proves the request is the portal's.
-        const sent = c.req.header(CSRF_HEADER) ?? '';
-        if (!safeEqual(sent, session.csrfToken)) {
+        if (!csrfMatches(session, c.req.header(CSRF_HEADER) ?? '')) {
           c.set('principal', principal);
           throw new ForbiddenError(
             'cookie-authenticated writes need the Sextant-CSRF header returned by POST /api/v1/session',
@@ -473,7 +477,7 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       responses: { 200: { description: 'Prometheus text format 0.0.4.', contentType: 'text/plain' } },
     },
     handler: async (c) =>
-      c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }),
+      c.text(await metrics.scrape(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }),
   });
   let openApiText: string | undefined;
   define({
@@ -499,8 +503,9 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       summary: 'Exchange an API token for a session cookie (HttpOnly, SameSite=Strict).',
       description:
         'Send the token as Authorization: Bearer or in the body. The answer carries the CSRF token to send as ' +
-        'the Sextant-CSRF header on every cookie-authenticated write. Sessions live in the hub process: they ' +
-        'end when it restarts, after sessions.ttl, or when the token is revoked.',
+        'the Sextant-CSRF header on every cookie-authenticated write. Sessions are kept in the hub store, so ' +
+        'they outlive a restart and every hub on one database accepts them; they end after sessions.ttl, on ' +
+        'logout, when the token is revoked, or when the token opens more than sessions.maxPerToken (its oldest).',
       tag: 'sessions',
       access: 'public',
       body: sessionBody,
@@ -525,7 +530,9 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       c.set('principal', principal);
       if (found.credential.kind !== 'api')
         throw new ForbiddenError('a unit token cannot open a portal session');
-      const { id, session } = context.sessions.open(found.credential, context.now());
+      const opened = await context.sessions.open(found.credential, context.now());
+      if (!opened.ok) return failWith(opened.reason);
+      const { id, session } = opened;
       setCookie(c, SESSION_COOKIE, id, {
         httpOnly: true,
         secure: isHttps(c, config.trustProxy),
@@ -559,8 +566,7 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       },
     },
     handler: async (c, { principal }) => {
-      const sessionId = c.get('sessionId');
-      const session = sessionId === undefined ? undefined : context.sessions.get(sessionId, context.now());
+      const session = c.get('session');
       return c.json({
         principal: viewPrincipal(principal),
         ...(session ? { csrfToken: session.csrfToken, expiresAt: iso(session.expiresAtMs) } : {}),
@@ -578,7 +584,7 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
     },
     handler: async (c) => {
       const sessionId = c.get('sessionId');
-      if (sessionId !== undefined) context.sessions.close(sessionId);
+      if (sessionId !== undefined) await context.sessions.close(sessionId);
       deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c, config.trustProxy) });
       return c.body(null, 204);
     },
@@ -1497,12 +1503,6 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     .split(',')
     .map((part) => part.trim().replace(/^W\//, ''))
     .some((part) => part === etag || part === '*');
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function isHttps(c: HubContext, trustProxy: boolean): boolean {

@@ -53,6 +53,48 @@ describe('startHub', () => {
     });
   });
 
+  test('a portal session survives a restart on the same SQLite file', async () => {
+    await withDir(async (dir) => {
+      await writeFile(join(dir, 'catalog.yaml'), CATALOG);
+      const admin = generateToken('api').token;
+      const config = resolveHubConfig({
+        flags: { 'data-dir': join(dir, 'data'), catalog: dir, listen: '127.0.0.1:0' },
+        env: { SEXTANT_HUB_ADMIN_TOKEN: admin },
+      });
+      assert.ok(config.ok);
+      const first = await startHub(config.value, { log: () => {} });
+      assert.ok(first.ok, !first.ok ? first.message : '');
+      const login = await fetch(`${first.value.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      assert.equal(login.status, 201);
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const { csrfToken } = (await login.json()) as { csrfToken: string };
+      await first.value.close();
+
+      const second = await startHub(config.value, { log: () => {} });
+      assert.ok(second.ok, !second.ok ? second.message : '');
+      const hub = second.value;
+      try {
+        const units = await fetch(`${hub.url}/api/v1/units`, { headers: { cookie } });
+        assert.equal(units.status, 200);
+        const whoami = (await (await fetch(`${hub.url}/api/v1/session`, { headers: { cookie } })).json()) as {
+          csrfToken: string;
+        };
+        assert.equal(whoami.csrfToken, csrfToken);
+        const logout = await fetch(`${hub.url}/api/v1/session`, {
+          method: 'DELETE',
+          headers: { cookie, 'sextant-csrf': csrfToken },
+        });
+        assert.equal(logout.status, 204);
+        assert.equal((await fetch(`${hub.url}/api/v1/units`, { headers: { cookie } })).status, 401);
+      } finally {
+        await hub.close();
+      }
+    });
+  });
+
   test('a busy port is reported, not thrown', async () => {
     await withDir(async (dir) => {
       await writeFile(join(dir, 'catalog.yaml'), CATALOG);

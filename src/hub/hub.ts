@@ -16,7 +16,7 @@ import { jsonLogger, type Logger } from '../unit/index.ts';
 import { toError } from '../util/index.ts';
 import { PushAdmission } from './admission.ts';
 import { AuditLog } from './audit.ts';
-import { credentialState, hashSecret, SessionStore, TOKEN_PATTERN, TOKEN_PREFIX } from './auth.ts';
+import { credentialState, hashSecret, PortalSessions, TOKEN_PATTERN, TOKEN_PREFIX } from './auth.ts';
 import { type HubCatalog, hubCatalogFromFiles, loadHubCatalog } from './catalog.ts';
 import { databaseLocation, type HubConfig } from './config.ts';
 import { type HubEnv, hubApp } from './http.ts';
@@ -265,7 +265,10 @@ export async function createHub(
   }
 
   const audit = new AuditLog({ store, now, log, metrics });
-  const sessions = new SessionStore({ ttlMs: config.sessions.ttl });
+  const sessions = new PortalSessions(store, {
+    ttlMs: config.sessions.ttl,
+    maxPerToken: config.sessions.maxPerToken,
+  });
   const admission = new PushAdmission({
     maxConcurrent: config.limits.maxConcurrentPushes,
     maxQueued: config.limits.maxQueuedPushes,
@@ -282,9 +285,15 @@ export async function createHub(
       { labels: { stage: 'all' }, value: admission.inFlight },
     ],
   );
-  metrics.collect('sextant_hub_sessions', 'Open portal sessions.', 'gauge', () => [
-    { labels: {}, value: sessions.size },
-  ]);
+  // Sessions are shared by every hub on the database: the gauge counts them there.
+  metrics.beforeScrape(async () => {
+    try {
+      const open = await withTimeout(store.countSessions(now()), 2000);
+      metrics.set('sextant_hub_sessions', 'Open portal sessions in the store (every hub on it).', open);
+    } catch {
+      // The store is busy or away: /metrics still answers, with the last count.
+    }
+  });
   metrics.collect(
     'sextant_hub_audit_pending',
     'Audit entries and summaries not yet written.',
@@ -328,10 +337,17 @@ export async function createHub(
       } catch (error) {
         log('error', 'retention failed', { error: toError(error).message });
       }
+      // Expired sessions are never accepted; sweeping only frees their rows, so it rides on
+      // the retention loop (every hub on a database may run it: deleting twice is harmless).
+      try {
+        const expiredSessions = await store.sweepSessions(now());
+        if (expiredSessions > 0) log('debug', 'expired sessions swept', { count: expiredSessions });
+      } catch (error) {
+        log('error', 'sweeping expired sessions failed', { error: toError(error).message });
+      }
     };
     void retention();
     timers.push(setInterval(retention, config.retention.interval));
-    timers.push(setInterval(() => sessions.sweep(now()), 60_000));
     if (config.catalog !== undefined) {
       stopWatch = watchCatalog(config.catalog, reloadCatalog, {
         pollMs: config.catalogPollInterval,

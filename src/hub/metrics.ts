@@ -51,6 +51,7 @@ function formatNumber(value: number): string {
 /** Counters, gauges and histograms, set directly or collected at scrape time. */
 export class HubMetrics {
   readonly #families = new Map<string, Family>();
+  readonly #beforeScrape: (() => Promise<void>)[] = [];
 
   #plain(name: string, help: string, type: 'counter' | 'gauge') {
     let family = this.#families.get(name);
@@ -79,6 +80,20 @@ export class HubMetrics {
   /** Registers a gauge or counter computed when /metrics is read. */
   collect(name: string, help: string, type: 'counter' | 'gauge', collect: () => Iterable<Series>): void {
     this.#plain(name, help, type).collect = collect;
+  }
+
+  /**
+   * Registers work that sets gauges from elsewhere (the store) before each scrape. It must
+   * not throw: on failure it leaves the gauge at its last value, so /metrics still answers.
+   */
+  beforeScrape(refresh: () => Promise<void>): void {
+    this.#beforeScrape.push(refresh);
+  }
+
+  /** Runs the `beforeScrape` work, then renders: what /metrics answers. */
+  async scrape(): Promise<string> {
+    await Promise.all(this.#beforeScrape.map((refresh) => refresh()));
+    return this.render();
   }
 
   /** Records one observation in a histogram. */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 // Not (yet) re-exported by src/hub/store/index.ts.
 import {
+  type Credential,
   describeHubStoreConformance,
   type HubStore,
   MIGRATIONS,
@@ -229,6 +230,50 @@ test('the hub store on PostgreSQL', async (t) => {
       await schema.drop();
       throw error;
     }
+  });
+
+  describe('sessions shared by hubs', () => {
+    test('a session opened through one pool is seen, and ended by revocation, through another', async () => {
+      const database = await server.createDatabase();
+      const [a, b] = await Promise.all([
+        openPostgresDriver(database.url).then((driver) => openHubStore({ driver })),
+        openPostgresDriver(database.url).then((driver) => openHubStore({ driver })),
+      ]);
+      try {
+        const credential: Credential = {
+          id: 'cred-portal',
+          kind: 'api',
+          role: 'viewer',
+          tenants: ['*'],
+          name: 'portal user',
+          secretSha256: 'a'.repeat(64),
+          createdAtMs: 1_000,
+          expiresAtMs: null,
+          revokedAtMs: null,
+        };
+        await a.putCredential(credential);
+        const session = {
+          idSha256: '1'.repeat(64),
+          credentialId: credential.id,
+          secretSha256: credential.secretSha256,
+          csrfSha256: '2'.repeat(64),
+          createdAtMs: 2_000,
+          expiresAtMs: 3_000,
+        };
+        assert.deepEqual(await a.openSession(session, { maxPerToken: 5 }), {
+          ok: true,
+          value: { dropped: 0 },
+        });
+        assert.deepEqual(await b.getSession(session.idSha256, 2_500), { session, credential });
+        assert.equal(await b.getSession(session.idSha256, 3_000), undefined);
+        assert.equal(await b.revokeCredential(credential.id, 2_600), true);
+        assert.equal(await a.getSession(session.idSha256, 2_700), undefined);
+        assert.equal(await a.countSessions(0), 0);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await database.drop();
+      }
+    });
   });
 
   describe('migrations', () => {

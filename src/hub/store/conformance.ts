@@ -27,6 +27,7 @@ import type {
   SliTotals,
   SqlDriver,
   StoredCatalog,
+  StoredSession,
   UnknownRecord,
 } from './types.ts';
 
@@ -289,6 +290,158 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           assert.equal(await store.revokeCredential('cred-unit', 6_000), true);
           assert.equal((await store.findCredentialBySecretHash('a'.repeat(64)))?.revokedAtMs, 5_000);
           assert.equal(await store.revokeCredential('cred-none', 5_000), false);
+        }),
+      );
+    });
+
+    describe('portal sessions', () => {
+      const HOUR_MS = 3_600_000;
+      const owner = (id: string, secret: string, fields: Partial<Credential> = {}): Credential =>
+        ({
+          id,
+          kind: 'api',
+          role: 'viewer',
+          tenants: ['acme'],
+          name: `${id} token`,
+          secretSha256: secret.repeat(64),
+          createdAtMs: 1_000,
+          expiresAtMs: null,
+          revokedAtMs: null,
+          ...fields,
+        }) as Credential;
+      const alice = owner('cred-alice', 'a');
+      const bob = owner('cred-bob', 'b');
+      /** A session of `credential` opened at `createdAtMs`, living `ttlMs`; its id hash starts with `key`. */
+      const session = (key: string, credential: Credential, createdAtMs: number, ttlMs = HOUR_MS) => ({
+        idSha256: key.padEnd(64, '0'),
+        credentialId: credential.id,
+        secretSha256: credential.secretSha256,
+        csrfSha256: key.padEnd(64, 'c'),
+        createdAtMs,
+        expiresAtMs: createdAtMs + ttlMs,
+      });
+      const MAX = { maxPerToken: 10 };
+      const open = async (store: HubStore, stored: StoredSession, options = MAX) =>
+        assert.deepEqual(await store.openSession(stored, options), { ok: true, value: { dropped: 0 } });
+
+      it(
+        'a session is found by the hash of its id with its credential until it expires, and ends once',
+        withStore(async (store) => {
+          await store.putCredential(alice);
+          const s1 = session('1', alice, AT_MS);
+          await open(store, s1);
+          assert.deepEqual(await store.getSession(s1.idSha256, AT_MS), { session: s1, credential: alice });
+          assert.deepEqual(await store.getSession(s1.idSha256, s1.expiresAtMs - 1), {
+            session: s1,
+            credential: alice,
+          });
+          // Expired at expiresAtMs exactly, like tokens.
+          assert.equal(await store.getSession(s1.idSha256, s1.expiresAtMs), undefined);
+          assert.equal(await store.getSession('f'.repeat(64), AT_MS), undefined);
+          assert.equal(await store.deleteSession(s1.idSha256), true);
+          assert.equal(await store.getSession(s1.idSha256, AT_MS), undefined);
+          assert.equal(await store.deleteSession(s1.idSha256), false);
+        }),
+      );
+
+      it(
+        'expired sessions are neither returned nor counted, and a sweep deletes exactly those',
+        withStore(async (store) => {
+          await store.putCredential(alice);
+          await store.putCredential(bob);
+          const short = session('1', alice, AT_MS, HOUR_MS);
+          const long = session('2', alice, AT_MS, 3 * HOUR_MS);
+          const bobs = session('3', bob, AT_MS, 2 * HOUR_MS);
+          for (const s of [short, long, bobs]) await open(store, s);
+          assert.equal(await store.countSessions(AT_MS), 3);
+          // 90 minutes on: the one-hour session is over, the others are not.
+          const later = AT_MS + 1.5 * HOUR_MS;
+          assert.equal(await store.countSessions(later), 2);
+          assert.equal(await store.getSession(short.idSha256, later), undefined);
+          assert.equal(await store.sweepSessions(later), 1);
+          assert.equal(await store.sweepSessions(later), 0);
+          // The swept row is gone even for a reader at an earlier time.
+          assert.equal(await store.getSession(short.idSha256, AT_MS), undefined);
+          assert.equal((await store.getSession(long.idSha256, later))?.session.idSha256, long.idSha256);
+          assert.equal((await store.getSession(bobs.idSha256, later))?.credential.id, bob.id);
+          assert.equal(await store.sweepSessions(AT_MS + 3 * HOUR_MS), 2);
+          assert.equal(await store.countSessions(AT_MS), 0);
+        }),
+      );
+
+      it(
+        "revoking a credential ends its sessions and no new one opens; other credentials' sessions stay",
+        withStore(async (store) => {
+          await store.putCredential(alice);
+          await store.putCredential(bob);
+          const a1 = session('1', alice, AT_MS);
+          const a2 = session('2', alice, AT_MS);
+          const b1 = session('3', bob, AT_MS);
+          for (const s of [a1, a2, b1]) await open(store, s);
+          assert.equal(await store.revokeCredential(alice.id, AT_MS + 1), true);
+          assert.equal(await store.getSession(a1.idSha256, AT_MS + 2), undefined);
+          assert.equal(await store.getSession(a2.idSha256, AT_MS + 2), undefined);
+          assert.equal(await store.countSessions(AT_MS + 2), 1);
+          assert.equal((await store.getSession(b1.idSha256, AT_MS + 2))?.credential.id, bob.id);
+          assert.deepEqual(await store.openSession(session('4', alice, AT_MS + 2), MAX), {
+            ok: false,
+            reason: 'revoked',
+          });
+          assert.deepEqual(await store.openSession(session('5', owner('cred-none', 'e'), AT_MS), MAX), {
+            ok: false,
+            reason: 'unknown',
+          });
+          assert.equal(await store.countSessions(AT_MS + 2), 1);
+        }),
+      );
+
+      it(
+        "a token keeps at most maxPerToken live sessions: its expired ones go first, then its oldest, never another token's",
+        withStore(async (store) => {
+          await store.putCredential(alice);
+          await store.putCredential(bob);
+          const cap = { maxPerToken: 2 };
+          // Over at AT_MS + 2, when `newer` opens.
+          const expired = session('1', alice, AT_MS, 2);
+          const oldest = session('2', alice, AT_MS + 1);
+          const newer = session('3', alice, AT_MS + 2);
+          const bobs = session('4', bob, AT_MS);
+          for (const s of [expired, oldest, bobs]) await open(store, s, cap);
+          // Alice holds two rows, one of them expired: the new one takes its place, none live ends.
+          await open(store, newer, cap);
+          assert.ok(await store.getSession(oldest.idSha256, AT_MS + 3));
+          assert.equal(await store.getSession(expired.idSha256, AT_MS), undefined);
+          // Now two live sessions: a third ends the oldest of them.
+          const newest = session('5', alice, AT_MS + 3);
+          assert.deepEqual(await store.openSession(newest, cap), { ok: true, value: { dropped: 1 } });
+          assert.equal(await store.getSession(oldest.idSha256, AT_MS + 4), undefined);
+          assert.ok(await store.getSession(newer.idSha256, AT_MS + 4));
+          assert.ok(await store.getSession(newest.idSha256, AT_MS + 4));
+          assert.ok(await store.getSession(bobs.idSha256, AT_MS + 4));
+          assert.equal(await store.countSessions(AT_MS + 4), 3);
+          // With a cap of one, every login ends the token's previous session.
+          const only = session('6', alice, AT_MS + 5);
+          assert.deepEqual(await store.openSession(only, { maxPerToken: 1 }), {
+            ok: true,
+            value: { dropped: 2 },
+          });
+          assert.equal(await store.countSessions(AT_MS + 6), 2);
+        }),
+      );
+
+      it(
+        'a session opened through one store is seen, and ended, through another on the same database',
+        withStore(async (store) => {
+          if (!(store instanceof SqlHubStore)) return;
+          // A second store over the same database (not closed: it shares the first one's driver).
+          const other = await openSqlHubStore(store.driver);
+          await store.putCredential(alice);
+          const s1 = session('1', alice, AT_MS);
+          await open(store, s1);
+          assert.deepEqual(await other.getSession(s1.idSha256, AT_MS), { session: s1, credential: alice });
+          assert.equal(await other.countSessions(AT_MS), 1);
+          assert.equal(await other.revokeCredential(alice.id, AT_MS + 1), true);
+          assert.equal(await store.getSession(s1.idSha256, AT_MS + 2), undefined);
         }),
       );
     });

@@ -162,6 +162,27 @@ export const MIGRATIONS: readonly Migration[] = [
     // "Cached prefixes").
     statements: () => ['ALTER TABLE hub_unit_slis ADD COLUMN late_rev BIGINT NOT NULL DEFAULT 0'],
   },
+  {
+    version: 4,
+    name: 'portal sessions',
+    // Sessions survive a restart and are shared by the hubs on one database. Only hashes are
+    // kept: a reader of the database gets neither a cookie nor a CSRF token. secret_sha256 is
+    // the token the session was opened with (revoking it deletes its sessions, and each
+    // request checks that credential again); the second index serves both that and the cap
+    // of sessions per token (its oldest first), the first one the sweep of expired sessions.
+    statements: () => [
+      `CREATE TABLE hub_sessions (
+        id_sha256 TEXT NOT NULL PRIMARY KEY,
+        credential_id TEXT NOT NULL,
+        secret_sha256 TEXT NOT NULL,
+        csrf_sha256 TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL
+      )`,
+      'CREATE INDEX hub_sessions_expires ON hub_sessions (expires_at_ms)',
+      'CREATE INDEX hub_sessions_secret ON hub_sessions (secret_sha256, created_at_ms)',
+    ],
+  },
 ];
 
 /** What `migrate` did. */

@@ -74,6 +74,14 @@
  * so pushes racing a retention run ignore what it deleted, and the next run starts folding
  * where the last one ended.
  *
+ * ## Portal sessions
+ *
+ * `hub_sessions` holds hashes only (the session id's, its CSRF token's and the token's it was
+ * opened with), so every hub on the database sees the same sessions and a restart keeps them.
+ * A session is read together with its credential (one statement per cookie request), the
+ * caller checks that credential's state, and revoking a credential deletes its sessions in
+ * the same transaction. Expired rows are never returned; `sweepSessions` deletes them.
+ *
  * Transactions may run more than once (the PostgreSQL driver retries serialization
  * failures), so their work keeps no state outside its own call.
  */
@@ -90,6 +98,7 @@ import {
   type MinuteWindow,
   ROLES,
   type Role,
+  type SessionRefusal,
   type SliPoint,
   type SliTotals,
   type SqlDriver,
@@ -98,6 +107,7 @@ import {
   type SqlValue,
   type StoredCatalog,
   type StoredRecord,
+  type StoredSession,
   type UnitInfo,
   type UnitRegistration,
   type UnknownRecord,
@@ -247,6 +257,30 @@ function statements(dialect: Dialect) {
     allCredentials: 'SELECT * FROM hub_credentials',
     // The first revocation time stays: revoking twice changes nothing.
     revokeCredential: 'UPDATE hub_credentials SET revoked_at_ms = COALESCE(revoked_at_ms, $2) WHERE id = $1',
+    deleteSessionsOfCredential: `DELETE FROM hub_sessions
+      WHERE secret_sha256 = (SELECT secret_sha256 FROM hub_credentials WHERE id = $1)`,
+
+    // Opening a session locks its credential's row (PostgreSQL; SQLite transactions are
+    // serial), as revoking does by updating it: a session is never stored for a token whose
+    // revocation has committed, and a revocation deletes every session stored before it.
+    lockCredential: `SELECT revoked_at_ms FROM hub_credentials WHERE secret_sha256 = $1${forUpdate}`,
+    deleteExpiredSessionsOfToken: 'DELETE FROM hub_sessions WHERE secret_sha256 = $1 AND expires_at_ms <= $2',
+    // All but the token's newest $2 sessions (the ones left are all live after the statement above).
+    trimSessionsOfToken: `DELETE FROM hub_sessions WHERE secret_sha256 = $1 AND id_sha256 NOT IN
+      (SELECT id_sha256 FROM hub_sessions WHERE secret_sha256 = $1
+        ORDER BY created_at_ms DESC, id_sha256 DESC LIMIT $2)`,
+    insertSession: `INSERT INTO hub_sessions
+        (id_sha256, credential_id, secret_sha256, csrf_sha256, created_at_ms, expires_at_ms)
+      VALUES ($1, $2, $3, $4, $5, $6)`,
+    // The credential's columns as credentialFromRow reads them, the session's prefixed.
+    sessionById: `SELECT s.id_sha256 AS session_id_sha256, s.credential_id AS session_credential_id,
+        s.csrf_sha256 AS session_csrf_sha256, s.created_at_ms AS session_created_at_ms,
+        s.expires_at_ms AS session_expires_at_ms, c.*
+      FROM hub_sessions s JOIN hub_credentials c ON c.secret_sha256 = s.secret_sha256
+      WHERE s.id_sha256 = $1 AND s.expires_at_ms > $2`,
+    deleteSession: 'DELETE FROM hub_sessions WHERE id_sha256 = $1',
+    sweepSessions: 'DELETE FROM hub_sessions WHERE expires_at_ms <= $1',
+    countSessions: 'SELECT count(*) AS n FROM hub_sessions WHERE expires_at_ms > $1',
 
     // Stored rows overlapping each window [lo, hi) of a series: a record overlaps it when it
     // starts before hi and ends after lo, so (minutes <= 60) it starts after lo - 60.
@@ -769,7 +803,72 @@ export class SqlHubStore implements HubStore {
   }
 
   async revokeCredential(id: string, atMs: number): Promise<boolean> {
-    return (await this.#driver.run(this.#sql.revokeCredential, [id, atMs])) > 0;
+    return this.#driver.transaction(async (tx) => {
+      const found = (await tx.run(this.#sql.revokeCredential, [id, atMs])) > 0;
+      if (found) await tx.run(this.#sql.deleteSessionsOfCredential, [id]);
+      return found;
+    });
+  }
+
+  // Portal sessions.
+
+  openSession(
+    session: StoredSession,
+    options: { maxPerToken: number },
+  ): Promise<{ ok: true; value: { dropped: number } } | { ok: false; reason: SessionRefusal }> {
+    const keep = Math.trunc(options.maxPerToken) - 1;
+    if (!(keep >= 0))
+      throw new Error(`hub store: maxPerToken must be at least 1, got ${options.maxPerToken}`);
+    return this.#driver.transaction(async (tx) => {
+      const [credential] = await tx.query(this.#sql.lockCredential, [session.secretSha256]);
+      if (credential === undefined) return { ok: false, reason: 'unknown' };
+      const revokedAtMs = optNum(credential, 'revoked_at_ms');
+      if (revokedAtMs !== null && revokedAtMs <= session.createdAtMs) return { ok: false, reason: 'revoked' };
+      await tx.run(this.#sql.deleteExpiredSessionsOfToken, [session.secretSha256, session.createdAtMs]);
+      const dropped = await tx.run(this.#sql.trimSessionsOfToken, [session.secretSha256, keep]);
+      await tx.run(this.#sql.insertSession, [
+        session.idSha256,
+        session.credentialId,
+        session.secretSha256,
+        session.csrfSha256,
+        session.createdAtMs,
+        session.expiresAtMs,
+      ]);
+      return { ok: true, value: { dropped } };
+    });
+  }
+
+  async getSession(
+    idSha256: string,
+    nowMs: number,
+  ): Promise<{ session: StoredSession; credential: Credential } | undefined> {
+    const [row] = await this.#driver.query(this.#sql.sessionById, [idSha256, nowMs]);
+    if (row === undefined) return undefined;
+    const credential = credentialFromRow(row);
+    return {
+      session: {
+        idSha256: str(row, 'session_id_sha256'),
+        credentialId: str(row, 'session_credential_id'),
+        secretSha256: credential.secretSha256,
+        csrfSha256: str(row, 'session_csrf_sha256'),
+        createdAtMs: num(row, 'session_created_at_ms'),
+        expiresAtMs: num(row, 'session_expires_at_ms'),
+      },
+      credential,
+    };
+  }
+
+  async deleteSession(idSha256: string): Promise<boolean> {
+    return (await this.#driver.run(this.#sql.deleteSession, [idSha256])) > 0;
+  }
+
+  sweepSessions(nowMs: number): Promise<number> {
+    return this.#driver.run(this.#sql.sweepSessions, [nowMs]);
+  }
+
+  async countSessions(nowMs: number): Promise<number> {
+    const [row] = await this.#driver.query(this.#sql.countSessions, [nowMs]);
+    return row === undefined ? 0 : num(row, 'n');
   }
 
   // Replication.

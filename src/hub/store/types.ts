@@ -92,6 +92,27 @@ export type Credential =
       revokedAtMs: number | null;
     };
 
+/**
+ * A portal session as stored: hashes only. The cookie's session id and the CSRF token are
+ * 256-bit secrets the hub shows once; the store keeps their SHA-256, like tokens.
+ */
+export interface StoredSession {
+  /** SHA-256 (hex) of the session id, the key. */
+  idSha256: string;
+  /** The credential the session was opened with. */
+  credentialId: string;
+  /** SHA-256 of that credential's token: the session lives only as long as the token does. */
+  secretSha256: string;
+  /** SHA-256 (hex) of the session's CSRF token. */
+  csrfSha256: string;
+  createdAtMs: number;
+  /** The session is over from this instant on. */
+  expiresAtMs: number;
+}
+
+/** Why a session could not be opened: its token is unknown or revoked (as of the session's creation). */
+export type SessionRefusal = 'unknown' | 'revoked';
+
 /** What one push changed. */
 export interface ApplyReport {
   ackedSeq: number;
@@ -193,8 +214,31 @@ export interface HubStore {
   putCredential(credential: Credential): Promise<void>;
   findCredentialBySecretHash(secretSha256: string): Promise<Credential | undefined>;
   listCredentials(): Promise<Credential[]>;
-  /** Marks a credential revoked; false when no such credential exists. */
+  /** Marks a credential revoked and ends its portal sessions; false when no such credential exists. */
   revokeCredential(id: string, atMs: number): Promise<boolean>;
+
+  // Portal sessions (shared by every hub on the database).
+  /**
+   * Stores a new session of the credential whose token hash it names, refused when that
+   * credential is unknown or revoked. A token keeps at most `maxPerToken` live sessions:
+   * its oldest are deleted to make room (its expired ones first), so a token holder can
+   * only ever end its own sessions, never another's. `dropped` counts the live ones deleted.
+   */
+  openSession(
+    session: StoredSession,
+    options: { maxPerToken: number },
+  ): Promise<{ ok: true; value: { dropped: number } } | { ok: false; reason: SessionRefusal }>;
+  /** The session with this id hash and its credential, unless it has expired at `nowMs`. */
+  getSession(
+    idSha256: string,
+    nowMs: number,
+  ): Promise<{ session: StoredSession; credential: Credential } | undefined>;
+  /** Ends a session; false when there was none. */
+  deleteSession(idSha256: string): Promise<boolean>;
+  /** Deletes the sessions expired at `nowMs`; answers how many. */
+  sweepSessions(nowMs: number): Promise<number>;
+  /** The sessions not expired at `nowMs`. */
+  countSessions(nowMs: number): Promise<number>;
 
   // Replication.
   /**
