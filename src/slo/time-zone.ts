@@ -11,6 +11,13 @@ const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Zones whose wall clock is UTC, answered without `Intl`: the first `Intl.DateTimeFormat`
+ * with a time zone maps about 6 MB of ICU's time-zone data and code into memory, which a
+ * process whose calendar windows are all in UTC (the catalog's default) does not need.
+ */
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC']);
 const offsets = new Map<string, Map<number, number>>();
 const OFFSET_CACHE_LIMIT = 20_000;
 
@@ -34,7 +41,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 /** Whether `timeZone` is an IANA zone name this runtime knows. */
 export function isValidTimeZone(timeZone: string): boolean {
-  if (formatters.has(timeZone)) return true;
+  if (UTC_ZONES.has(timeZone) || formatters.has(timeZone)) return true;
   try {
     formatterFor(timeZone);
     return true;
@@ -55,6 +62,17 @@ export interface LocalDateTime {
 
 /** The wall clock in `timeZone` at instant `epochMs`. */
 export function localDateTime(timeZone: string, epochMs: number): LocalDateTime {
+  if (UTC_ZONES.has(timeZone)) {
+    const d = new Date(epochMs);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    };
+  }
   const parts = formatterFor(timeZone).formatToParts(epochMs);
   const out: LocalDateTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const p of parts) {
@@ -87,6 +105,7 @@ export function localDateTime(timeZone: string, epochMs: number): LocalDateTime 
 
 /** UTC offset of `timeZone` at `epochMs`, in milliseconds (local = utc + offset). */
 export function zoneOffsetMs(timeZone: string, epochMs: number): number {
+  if (UTC_ZONES.has(timeZone)) return 0;
   const at = Math.floor(epochMs / 1000) * 1000;
   let zoneCache = offsets.get(timeZone);
   if (zoneCache === undefined) {
