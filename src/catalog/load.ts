@@ -146,7 +146,7 @@ function loadDocument(
       ],
     };
   }
-  const schema = manifestSchemas[kind as Kind];
+  const schema = manifestSchemas()[kind as Kind];
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     return { issues: parsed.error.issues.flatMap((issue) => translateZodIssue(issue, [], locator, schema)) };

@@ -7,7 +7,7 @@
  */
 
 import type { z } from 'zod';
-import type { saturationPointSchema, sliSchema, sloSchema, Tier } from '../catalog/index.ts';
+import type { CatalogSchemas, Tier } from '../catalog/index.ts';
 
 /** The archetypes `sextant init` knows, with the one-line meaning shown in prompts. */
 export const ARCHETYPES = {
@@ -46,9 +46,9 @@ export const TIER_OBJECTIVES: Readonly<
 /** The SLO window every scaffold uses; see TIER_OBJECTIVES. */
 export const SCAFFOLD_WINDOW = '28d';
 
-type SliInput = z.input<typeof sliSchema>;
-type SloInput = z.input<typeof sloSchema>;
-type SaturationInput = z.input<typeof saturationPointSchema>;
+type SliInput = z.input<CatalogSchemas['sli']>;
+type SloInput = z.input<CatalogSchemas['slo']>;
+type SaturationInput = z.input<CatalogSchemas['saturationPoint']>;
 
 /** An item of a generated list, with the comment written above it. */
 export type Commented<T> = { comment: string; value: T };

@@ -3,7 +3,7 @@
  * alert tiers. Each burnrate condition is one tier (README, "AlertCondition").
  */
 
-import { alertingSchema, type Tier } from '../../catalog/index.ts';
+import { catalogSchemas, type Tier } from '../../catalog/index.ts';
 import { parseShorthand, shorthandMinutes } from './duration.ts';
 import { type ImportContext, restore } from './import-context.ts';
 import {
@@ -42,7 +42,12 @@ export function importAlerting(
   targets: NotificationTarget[],
 ): AlertingDoc | undefined {
   const spec = view.child('spec');
-  const restored = restore(annotations, ANNOTATIONS.alerting, alertingSchema.omit({ tiers: true }), view);
+  const restored = restore(
+    annotations,
+    ANNOTATIONS.alerting,
+    catalogSchemas().alerting.omit({ tiers: true }),
+    view,
+  );
   const settings: AlertSettings = { ...DEFAULT_ALERT_SETTINGS };
   if (restored) {
     if (restored.enabled !== undefined) settings.enabled = restored.enabled;

@@ -5,7 +5,7 @@
  */
 
 import type { z } from 'zod';
-import { latencySliSchema } from '../../catalog/index.ts';
+import { type CatalogSchemas, catalogSchemas } from '../../catalog/index.ts';
 import type { ImportContext } from './import-context.ts';
 import { ANNOTATIONS, SEXTANT_PREFIX, type SliDoc } from './manifest.ts';
 import { sextantName } from './names.ts';
@@ -21,7 +21,7 @@ export interface SliPlan {
   body:
     | { kind: 'ratio'; good?: ManifestSource; bad?: ManifestSource; total: ManifestSource }
     | { kind: 'events' }
-    | { kind: 'latency'; doc: z.output<typeof latencySliSchema> }
+    | { kind: 'latency'; doc: z.output<CatalogSchemas['latencySli']> }
     | {
         kind: 'threshold';
         query: string;
@@ -150,11 +150,15 @@ function restoredLatency(
   view: View,
   annotations: Record<string, string>,
   name: string,
-): z.output<typeof latencySliSchema> | undefined {
+): z.output<CatalogSchemas['latencySli']> | undefined {
   const text = annotations[ANNOTATIONS.latency];
   const at = view.child('metadata').child('annotations').child(ANNOTATIONS.latency);
   try {
-    const parsed = latencySliSchema.safeParse({ name, kind: 'latency', ...JSON.parse(text ?? '') });
+    const parsed = catalogSchemas().latencySli.safeParse({
+      name,
+      kind: 'latency',
+      ...JSON.parse(text ?? ''),
+    });
     if (parsed.success) return parsed.data;
   } catch {
     // reported below

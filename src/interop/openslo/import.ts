@@ -6,14 +6,7 @@
 
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import {
-  closestName,
-  journeySpecSchema,
-  metadataSchema,
-  serviceSpecSchema,
-  type Tier,
-  teamSpecSchema,
-} from '../../catalog/index.ts';
+import { catalogSchemas, closestName, type Tier } from '../../catalog/index.ts';
 import { importAlerting, type NotificationTarget } from './import-alerting.ts';
 import { type ImportContext, restore } from './import-context.ts';
 import { conversionNote, makePlan, type SliPlan } from './import-sli.ts';
@@ -77,7 +70,9 @@ interface TeamDraft {
 }
 
 /** The `sextant.dev/owner-team` annotation: the owner team and its parents, as manifests. */
-const carriedTeams = z.array(z.strictObject({ metadata: metadataSchema, spec: teamSpecSchema }));
+/** Teams carried in an annotation, as manifests' metadata and spec. */
+const carriedTeams = () =>
+  z.array(z.strictObject({ metadata: catalogSchemas().metadata, spec: catalogSchemas().teamSpec }));
 
 /**
  * Converts OpenSLO v1 files to Sextant manifests: one file per service, `teams.yaml` for
@@ -217,20 +212,20 @@ class Importer implements ImportContext {
     if (description !== undefined) doc.metadata.description = description;
 
     const restoredLabels =
-      view && restore(annotations, ANNOTATIONS.labels, metadataSchema.shape.labels, view);
+      view && restore(annotations, ANNOTATIONS.labels, catalogSchemas().metadata.shape.labels, view);
     const ownLabels = restoredLabels ?? labels;
     if (Object.keys(ownLabels).length > 0) doc.metadata.labels = ownLabels;
     const carried = Object.fromEntries(
       Object.entries(annotations).filter(([k]) => !k.startsWith(SEXTANT_PREFIX)),
     );
     if (view) {
-      const links = restore(annotations, ANNOTATIONS.links, metadataSchema.shape.links, view);
+      const links = restore(annotations, ANNOTATIONS.links, catalogSchemas().metadata.shape.links, view);
       if (links) doc.metadata.links = links;
     }
 
     doc.spec.owner = this.owner(draft, view, annotations, labels, sloViews);
     doc.spec.tier = this.tier(draft, view, annotations, labels);
-    const spec = serviceSpecSchema.shape;
+    const spec = catalogSchemas().serviceSpec.shape;
     if (view) {
       const lifecycle = annotations[ANNOTATIONS.lifecycle];
       if (lifecycle !== undefined) {
@@ -652,7 +647,7 @@ class Importer implements ImportContext {
     const metadata = view.child('metadata');
     const annotations = metadata.stringMap('annotations') ?? {};
     metadata.stringMap('labels');
-    const spec = restore(annotations, ANNOTATIONS.journey, journeySpecSchema, view);
+    const spec = restore(annotations, ANNOTATIONS.journey, catalogSchemas().journeySpec, view);
     if (!spec) return undefined;
     const name = annotations[ANNOTATIONS.name] ?? sextantName(view, object.name, ['metadata', 'name']);
     const doc: JourneyDoc = { apiVersion: SEXTANT_API_VERSION, kind: 'Journey', metadata: { name }, spec };
@@ -664,7 +659,7 @@ class Importer implements ImportContext {
       Object.entries(annotations).filter(([k]) => !k.startsWith(SEXTANT_PREFIX)),
     );
     if (Object.keys(carried).length > 0) doc.metadata.annotations = carried;
-    const labels = restore(annotations, ANNOTATIONS.labels, metadataSchema.shape.labels, view);
+    const labels = restore(annotations, ANNOTATIONS.labels, catalogSchemas().metadata.shape.labels, view);
     if (labels && Object.keys(labels).length > 0) doc.metadata.labels = labels;
     this.teams.set(spec.owner, this.teams.get(spec.owner) ?? { placeholder: false });
     this.restoreTeams(annotations, view);
@@ -674,7 +669,7 @@ class Importer implements ImportContext {
 
   /** Teams carried by an earlier export: the owner and its parents, first definition wins. */
   restoreTeams(annotations: Record<string, string>, view: View): void {
-    for (const team of restore(annotations, ANNOTATIONS.ownerTeam, carriedTeams, view) ?? []) {
+    for (const team of restore(annotations, ANNOTATIONS.ownerTeam, carriedTeams(), view) ?? []) {
       const known = this.teams.get(team.metadata.name);
       if (known?.spec !== undefined) continue;
       this.teams.set(team.metadata.name, { metadata: team.metadata, spec: team.spec, placeholder: false });

@@ -5,19 +5,7 @@
  */
 
 import type { z } from 'zod';
-import type {
-  alertingSchema,
-  alertTierSchema,
-  budgetingSchema,
-  journeyManifestSchema,
-  Slo,
-  serviceManifestSchema,
-  sliSchema,
-  sloSchema,
-  Tier,
-  teamManifestSchema,
-  windowSchema,
-} from '../../catalog/index.ts';
+import type { CatalogSchemas, Slo, Tier } from '../../catalog/index.ts';
 import { formatMinutes } from '../../catalog/index.ts';
 import {
   type AlertTier,
@@ -26,16 +14,16 @@ import {
   type SloDefinition,
 } from '../../slo/index.ts';
 
-export type ServiceDoc = z.input<typeof serviceManifestSchema>;
-export type TeamDoc = z.input<typeof teamManifestSchema>;
-export type JourneyDoc = z.input<typeof journeyManifestSchema>;
-export type SliDoc = z.input<typeof sliSchema>;
-export type SloDoc = z.input<typeof sloSchema>;
+export type ServiceDoc = z.input<CatalogSchemas['serviceManifest']>;
+export type TeamDoc = z.input<CatalogSchemas['teamManifest']>;
+export type JourneyDoc = z.input<CatalogSchemas['journeyManifest']>;
+export type SliDoc = z.input<CatalogSchemas['sli']>;
+export type SloDoc = z.input<CatalogSchemas['slo']>;
 export type JourneySloDoc = Omit<SloDoc, 'sli'>;
-export type WindowDoc = z.input<typeof windowSchema>;
-export type BudgetingDoc = z.input<typeof budgetingSchema>;
-export type AlertingDoc = z.input<typeof alertingSchema>;
-export type AlertTierDoc = z.input<typeof alertTierSchema>;
+export type WindowDoc = z.input<CatalogSchemas['window']>;
+export type BudgetingDoc = z.input<CatalogSchemas['budgeting']>;
+export type AlertingDoc = z.input<CatalogSchemas['alerting']>;
+export type AlertTierDoc = z.input<CatalogSchemas['alertTier']>;
 
 export const SEXTANT_API_VERSION = 'sextant.dev/v1';
 
