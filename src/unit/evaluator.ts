@@ -5,7 +5,8 @@
  */
 
 import { type Catalog, formatMinutes, type Slo } from '../catalog/index.ts';
-import { type AlertNotice, alertNotices, type NotifyUnit, noticeContext } from '../notify/index.ts';
+import { alertNotices, noticeContext } from '../notify/notices.ts';
+import type { AlertNotice, NotifyUnit } from '../notify/types.ts';
 import {
   type AlertState,
   type CountSeries,

@@ -11,18 +11,15 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzip } from 'node:zlib';
 import { z } from 'zod';
 import { type Catalog, closestName, type Slo } from '../catalog/index.ts';
 import type { BatchReducer, IngestPlan } from '../ingest/index.ts';
-import { decodeMetricsJson, decodeMetricsProtobuf, encodeMetricsResponse } from '../otlp/index.ts';
 import { LabelInterner, type SeriesView, visitRemoteWriteBody } from '../remote-write/index.ts';
 import type { SloStatus } from '../slo/index.ts';
 import { toError } from '../util/index.ts';
 import type { UnitConfig } from './config.ts';
 import { catalogSlos, type Evaluator, sloSeries } from './evaluator.ts';
 import type { MetricsRegistry } from './metrics.ts';
-import { feedOtlp } from './otlp-feed.ts';
 import { BodyPool, readBody } from './request-body.ts';
 import type { ApplyResult, UnitState } from './state.ts';
 
@@ -305,6 +302,8 @@ export function unitApp(context: UnitHttpContext): UnitRouter {
   if (config.sources.otlp) {
     // OTLP/HTTP (opentelemetry-proto, otlp.md): protobuf or JSON in, the same encoding
     // out; partial success in a 200; only 429/502/503/504 are retryable for senders.
+    // The decoders are loaded at the first OTLP request: most units never get one.
+    let otlpCode: Promise<[typeof import('../otlp/index.ts'), typeof import('./otlp-feed.ts')]> | undefined;
     app.post('/v1/metrics', async (request) => {
       const type = (request.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       const format =
@@ -317,6 +316,9 @@ export function unitApp(context: UnitHttpContext): UnitRouter {
         return jsonReply({ error: `Content-Encoding ${encoding} is not supported; use gzip or none` }, 415);
       }
       return withBody(request, async (body) => {
+        otlpCode ??= Promise.all([import('../otlp/index.ts'), import('./otlp-feed.ts')]);
+        const [{ decodeMetricsJson, decodeMetricsProtobuf, encodeMetricsResponse }, { feedOtlp }] =
+          await otlpCode;
         let bytes = body;
         if (encoding === 'gzip') {
           const inflated = await gunzipAtMost(body, config.limits.maxDecompressedBytes);
@@ -533,6 +535,8 @@ function gunzipAtMost(
   body: Uint8Array,
   maxBytes: number,
 ): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; tooLarge: boolean; message: string }> {
+  // zlib is loaded only when a gzip body arrives.
+  const { gunzip } = process.getBuiltinModule('node:zlib');
   return new Promise((resolve) => {
     gunzip(body, { maxOutputLength: maxBytes }, (error, bytes) => {
       if (!error) resolve({ ok: true, bytes });

@@ -10,7 +10,7 @@
 
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { parseRetryAfterMs } from '../notify/index.ts';
+import { parseRetryAfterMs } from '../notify/backoff.ts';
 import type { CountReader, SeriesKey } from '../store/index.ts';
 import {
   type PushResponse,

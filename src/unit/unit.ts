@@ -9,15 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { basename, join, relative, resolve } from 'node:path';
 import { buildCatalog, type Catalog, formatIssue, type SourceFile } from '../catalog/index.ts';
 import { loadCatalogFromPaths, watchCatalog } from '../catalog-files/index.ts';
-import type { BatchReducer, IngestPlan } from '../ingest/index.ts';
-import {
-  createDispatcher,
-  type Dispatcher,
-  type FetchLike,
-  type NotificationQueue,
-  notifyMetricsText,
-  type ReceiverConfig,
-} from '../notify/index.ts';
+import { type BatchReducer, compileIngestPlan, type IngestPlan } from '../ingest/index.ts';
+import type { Dispatcher, FetchLike, NotificationQueue, ReceiverConfig } from '../notify/index.ts';
 import type { PushResponse } from '../sync/index.ts';
 import { toError } from '../util/index.ts';
 import { parseListen, type UnitConfig } from './config.ts';
@@ -36,8 +29,7 @@ import {
 import { jsonLogger, type Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { OutboxSettings } from './outbox.ts';
-import { PullOwnership, startPromqlPull } from './promql-pull.ts';
-import { startScrapers } from './scrape.ts';
+import type { PullOwnership } from './promql-pull.ts';
 import { type ApplyResult, LATE_SAMPLE_HORIZON_MINUTES, UnitState } from './state.ts';
 import { checkUnitStore } from './store-integrity.ts';
 import { type HttpFetch, type QuotaState, SyncClient, type SyncTimers } from './sync-client.ts';
@@ -206,8 +198,14 @@ export async function startUnit(
     catalogValid = first.valid;
     running = { source: first.source, version: first.version };
   }
+  // Sources are loaded only when configured: a unit that only receives pushes does not
+  // keep the PromQL client or the text-format parser in memory.
+  const pull = config.sources.promql.length > 0 ? await import('./promql-pull.ts') : undefined;
+  const scrape = config.sources.scrape.length > 0 ? await import('./scrape.ts') : undefined;
   // One source of truth per SLI: the push paths leave the SLIs a PromQL source records.
-  const ownership = new PullOwnership(config.sources, log, metrics);
+  const ownership: Pick<PullOwnership, 'pushPlan' | 'observe'> = pull
+    ? new pull.PullOwnership(config.sources, log, metrics)
+    : { pushPlan: (running) => compileIngestPlan(running), observe: () => {} };
   plan = ownership.pushPlan(catalog);
   // Collected when read, so a replaced version leaves no stale series behind.
   metrics.collect(
@@ -234,7 +232,10 @@ export async function startUnit(
   const evaluator = new Evaluator(state, unitInfo);
 
   let dispatcher: Dispatcher | undefined;
+  /** The notifiers' metrics, from the dispatcher's module (loaded only when notifiers are configured). */
+  let notifyMetrics = async () => '';
   if (config.notifiers.length > 0) {
+    const { createDispatcher, notifyMetricsText } = await import('../notify/dispatcher.ts');
     const queueFactory = options.queue ?? (await defaultQueue());
     const receivers: ReceiverConfig[] = config.notifiers.map((notifier, index) =>
       notifier.kind === 'alertmanager'
@@ -258,7 +259,9 @@ export async function startUnit(
       state.close();
       return { ok: false, message: created.issues.map((issue) => issue.message).join('; ') };
     }
-    dispatcher = created.value;
+    const running = created.value;
+    dispatcher = running;
+    notifyMetrics = async () => notifyMetricsText(await running.metrics());
   }
   // The unit's own alerts go through the same durable, deduplicating queue (unit-alerts.ts).
   const unitAlerts = new UnitAlerts({
@@ -374,9 +377,7 @@ export async function startUnit(
     ],
     ingest,
   });
-  app.get('/metrics/notify', async () =>
-    metricsReply(dispatcher ? notifyMetricsText(await dispatcher.metrics()) : ''),
-  );
+  app.get('/metrics/notify', async () => metricsReply(await notifyMetrics()));
 
   const { host, port } = parseListen(config.listen);
   let closing = false;
@@ -550,18 +551,20 @@ export async function startUnit(
     );
     unitAlerts.start(scale);
     scheduleEvaluation();
-    stopScrapers = startScrapers(config.sources.scrape, {
-      now,
-      ingest: ingest,
-      metrics,
-      log,
-      timeScale: scale,
-    });
-    stopPull = startPromqlPull(
-      config.sources.promql,
-      { state, catalog: () => catalog, now, log, metrics },
-      { timeScale: scale },
-    );
+    if (scrape)
+      stopScrapers = scrape.startScrapers(config.sources.scrape, {
+        now,
+        ingest: ingest,
+        metrics,
+        log,
+        timeScale: scale,
+      });
+    if (pull)
+      stopPull = pull.startPromqlPull(
+        config.sources.promql,
+        { state, catalog: () => catalog, now, log, metrics },
+        { timeScale: scale },
+      );
     const housekeeping = async () => {
       try {
         const report = await state.store.applyRetention(Math.floor(now() / 60_000));
