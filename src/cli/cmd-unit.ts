@@ -1,7 +1,8 @@
 /** `sextant unit`: run the Observability Unit until SIGTERM or SIGINT. */
 
 import { readFile } from 'node:fs/promises';
-import { CONFIG_OVERRIDES, resolveUnitConfig, startUnit } from '../unit/index.ts';
+import { CONFIG_OVERRIDES, resolveUnitConfig } from '../unit/config.ts';
+import { startUnit } from '../unit/unit.ts';
 import { type Command, EXIT, parseFlags } from './io.ts';
 
 const flagOptions = Object.fromEntries([
