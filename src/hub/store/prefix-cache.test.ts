@@ -32,4 +32,27 @@ describe('PrefixCache', () => {
     assert.equal(cache.has(110), true);
     assert.equal(cache.size, 2);
   });
+
+  test('boundaries are dropped, least recently used first, to stay within the byte bound', () => {
+    // 64 slots x 24 bytes: 1,536 bytes per boundary; room for two.
+    const cache = new PrefixCache(16, 2 * 1536);
+    for (const minute of [100, 105, 110])
+      cache.set(minute, 'edge-1', 'a/x', { rev: 0, good: minute, total: minute });
+    assert.equal(cache.has(100), false);
+    assert.equal(cache.has(105), true);
+    assert.equal(cache.has(110), true);
+    assert.ok(cache.bytes <= 2 * 1536);
+    // A boundary that alone is over the bound is kept, the others go.
+    const tight = new PrefixCache(16, 100);
+    tight.set(100, 'edge-1', 'a/x', { rev: 0, good: 1, total: 1 });
+    tight.set(105, 'edge-1', 'a/x', { rev: 0, good: 2, total: 2 });
+    assert.equal(tight.has(100), false);
+    assert.deepEqual(tight.get(105, 'edge-1', 'a/x', 0), { rev: 0, good: 2, total: 2 });
+    // Growing a boundary for new pairs counts too.
+    const growing = new PrefixCache(16, 2 * 1536 + 100); // 100 pairs grow 105 to 128 slots, 3,072 bytes
+    growing.set(100, 'edge-0', 'a/x', { rev: 0, good: 0, total: 0 });
+    for (let u = 0; u < 100; u++) growing.set(105, `edge-${u}`, 'a/x', { rev: 0, good: u, total: u });
+    assert.equal(growing.has(100), false);
+    assert.deepEqual(growing.get(105, 'edge-99', 'a/x', 0), { rev: 0, good: 99, total: 99 });
+  });
 });

@@ -7,7 +7,9 @@
  * Bounded: the boundaries used least recently are dropped first (a fleet query's window
  * starts move with the clock, so old boundaries are never asked again). Each pair has a slot,
  * and each boundary one array of [revision, good, total] per slot: 24 bytes per pair and
- * boundary, about 0.5 MB per window start of a 1,000-unit x 20-SLI fleet.
+ * boundary, about 0.5 MB per window start of a 1,000-unit x 20-SLI fleet. At most 16
+ * boundaries and 64 MiB are kept: a fleet of a million pairs keeps two boundaries (24 MB
+ * each), and a boundary dropped early is only sought again, never answered wrongly.
  */
 
 /** One pair's prefix at one boundary, and the revision it is valid for. */
@@ -19,6 +21,8 @@ export interface CachedPrefix {
 
 /** Boundaries kept by default: a budgets query's window starts and burning-now's six or seven. */
 const DEFAULT_MAX_BOUNDARIES = 16;
+/** Bytes kept by default, over all boundaries (the newest one is kept whatever its size). */
+const DEFAULT_MAX_BYTES = 64 << 20;
 /** Slots a boundary's array starts with; it doubles as needed. */
 const INITIAL_SLOTS = 64;
 
@@ -29,9 +33,29 @@ export class PrefixCache {
   /** m -> [rev, good, total] per slot (rev NaN: nothing kept); Map order is the use order. */
   readonly #byMinute = new Map<number, Float64Array>();
   readonly #maxBoundaries: number;
+  readonly #maxBytes: number;
 
-  constructor(maxBoundaries = DEFAULT_MAX_BOUNDARIES) {
+  constructor(maxBoundaries = DEFAULT_MAX_BOUNDARIES, maxBytes = DEFAULT_MAX_BYTES) {
     this.#maxBoundaries = maxBoundaries;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes the kept prefixes take. */
+  get bytes(): number {
+    let bytes = 0;
+    for (const values of this.#byMinute.values()) bytes += values.byteLength;
+    return bytes;
+  }
+
+  /** Drops the boundaries used least recently, other than `keep`, while over a bound. */
+  #evict(keep: number): void {
+    let bytes = this.bytes;
+    for (const [minute, values] of this.#byMinute) {
+      if (this.#byMinute.size <= this.#maxBoundaries && bytes <= this.#maxBytes) break;
+      if (minute === keep) continue;
+      this.#byMinute.delete(minute);
+      bytes -= values.byteLength;
+    }
   }
 
   /** The prefix of (unit, SLI) at `m` read at revision `rev`, if kept. */
@@ -71,15 +95,13 @@ export class PrefixCache {
     if (values === undefined) {
       values = new Float64Array(3 * Math.max(INITIAL_SLOTS, this.#slotCount)).fill(Number.NaN);
       this.#byMinute.set(minute, values);
-      for (const oldest of this.#byMinute.keys()) {
-        if (this.#byMinute.size <= this.#maxBoundaries) break;
-        this.#byMinute.delete(oldest);
-      }
+      this.#evict(minute);
     } else if (3 * slot >= values.length) {
       const grown = new Float64Array(Math.max(2 * values.length, 3 * this.#slotCount)).fill(Number.NaN);
       grown.set(values);
       values = grown;
       this.#byMinute.set(minute, values);
+      this.#evict(minute);
     }
     values[3 * slot] = prefix.rev;
     values[3 * slot + 1] = prefix.good;
