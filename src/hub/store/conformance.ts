@@ -96,6 +96,11 @@ async function pushOk(store: HubStore, unitId: string, push: Push, atMs = AT_MS)
   return outcome.value;
 }
 
+/** Pushes count records whose seqs run on from the unit's mark without a gap. */
+async function pushCounts(store: HubStore, unitId: string, ...records: CountsRecord[]): Promise<ApplyReport> {
+  return pushOk(store, unitId, { afterSeq: records[0]!.seq - 1, throughSeq: records.at(-1)!.seq, records });
+}
+
 async function addUnit(store: HubStore, id: string, tenant = 'acme'): Promise<void> {
   const created = await store.createUnit({ id, tenant, environment: 'prod' }, AT_MS);
   assert.equal(created.ok, true);
@@ -580,11 +585,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
         withStore(async (store) => {
           await addUnit(store, 'edge-1');
           // Stamped at T0 + 1 day; 36 days before T0 is past the 35-day detail retention.
-          const report = await pushOk(store, 'edge-1', {
-            afterSeq: 0,
-            throughSeq: 1,
-            records: [counts(1, T0 - 36 * DAY, 5, 1, 1)],
-          });
+          const report = await pushCounts(store, 'edge-1', counts(1, T0 - 36 * DAY, 5, 1, 1));
           assert.deepEqual(report, { ackedSeq: 1, applied: 0, superseded: 0, ignored: 1 });
           assert.deepEqual(await totals(store, ['edge-1'], T0 - 40 * DAY, T0), []);
         }),
@@ -722,12 +723,8 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
               counts(4, T0 + 30, 5, 100, 100),
             ],
           });
-          await pushOk(store, 'edge-2', {
-            afterSeq: 0,
-            throughSeq: 1,
-            records: [counts(1, T0 + 10, 5, 1, 3)],
-          });
-          await pushOk(store, 'edge-3', { afterSeq: 0, throughSeq: 1, records: [counts(1, T0, 5, 50, 50)] });
+          await pushCounts(store, 'edge-2', counts(1, T0 + 10, 5, 1, 3));
+          await pushCounts(store, 'edge-3', counts(1, T0, 5, 50, 50));
           // edge-1 availability: 9 + 20 good of 10 + 20; latency 7 of 8; edge-2 1 of 3; edge-3 not asked.
           assert.deepEqual(await totals(store, ['edge-1', 'edge-2'], T0, T0 + 30), [
             { unitId: 'edge-1', sli: AVAILABILITY, good: 29, total: 30 },
@@ -749,13 +746,9 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
         'a late bucket before existing ones moves every later prefix, and windows stay exact',
         withStore(async (store) => {
           await addUnit(store, 'edge-1');
-          await pushOk(store, 'edge-1', {
-            afterSeq: 0,
-            throughSeq: 2,
-            records: [counts(1, T0 + 10, 5, 1, 2), counts(2, T0 + 20, 5, 3, 4)],
-          });
+          await pushCounts(store, 'edge-1', counts(1, T0 + 10, 5, 1, 2), counts(2, T0 + 20, 5, 3, 4));
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 30), [4, 6]);
-          await pushOk(store, 'edge-1', { afterSeq: 2, throughSeq: 3, records: [counts(3, T0, 5, 10, 10)] });
+          await pushCounts(store, 'edge-1', counts(3, T0, 5, 10, 10));
           // [T0, T0+30): 10 + 1 + 3 good of 10 + 2 + 4.
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 30), [14, 16]);
           // Windows after the late bucket are unchanged: both prefixes moved by (10, 10).
@@ -763,11 +756,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 15), [1, 2]);
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 5), [10, 10]);
           // A new version of the middle bucket (1, 2) -> (2, 2): later prefixes move by (1, 0).
-          await pushOk(store, 'edge-1', {
-            afterSeq: 3,
-            throughSeq: 4,
-            records: [counts(4, T0 + 10, 5, 2, 2)],
-          });
+          await pushCounts(store, 'edge-1', counts(4, T0 + 10, 5, 2, 2));
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 30), [15, 16]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 15, T0 + 30), [3, 4]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 10, T0 + 15), [2, 2]);
@@ -778,11 +767,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
         'several buckets of one push, new and existing, out of order, give exact prefixes',
         withStore(async (store) => {
           await addUnit(store, 'edge-1');
-          await pushOk(store, 'edge-1', {
-            afterSeq: 0,
-            throughSeq: 2,
-            records: [counts(1, T0 + 10, 5, 1, 1), counts(2, T0 + 30, 5, 2, 2)],
-          });
+          await pushCounts(store, 'edge-1', counts(1, T0 + 10, 5, 1, 1), counts(2, T0 + 30, 5, 2, 2));
           await pushOk(store, 'edge-1', {
             afterSeq: 2,
             throughSeq: 6,
@@ -805,11 +790,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
         'a boundary inside a step falls at the step start',
         withStore(async (store) => {
           await addUnit(store, 'edge-1');
-          await pushOk(store, 'edge-1', {
-            afterSeq: 0,
-            throughSeq: 2,
-            records: [counts(1, T0, 5, 1, 1), counts(2, T0 + 10, 5, 2, 2)],
-          });
+          await pushCounts(store, 'edge-1', counts(1, T0, 5, 1, 1), counts(2, T0 + 10, 5, 2, 2));
           // [T0+3, T0+12) with 5-minute steps is [T0, T0+10): the first bucket only.
           assert.equal(store.stepMinutes, 5);
           assert.deepEqual(await window(store, 'edge-1', T0 + 3, T0 + 12), [1, 1]);
@@ -823,11 +804,13 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
       // Buckets at T0 (1 of 2), T0+10 (3 of 4) and T0+20 (5 of 6), the newest.
       async function seedThree(store: HubStore): Promise<void> {
         await addUnit(store, 'edge-1');
-        await pushOk(store, 'edge-1', {
-          afterSeq: 0,
-          throughSeq: 3,
-          records: [counts(1, T0, 5, 1, 2), counts(2, T0 + 10, 5, 3, 4), counts(3, T0 + 20, 5, 5, 6)],
-        });
+        await pushCounts(
+          store,
+          'edge-1',
+          counts(1, T0, 5, 1, 2),
+          counts(2, T0 + 10, 5, 3, 4),
+          counts(3, T0 + 20, 5, 5, 6),
+        );
       }
 
       it(
@@ -835,11 +818,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
         withStore(async (store) => {
           await seedThree(store);
           await addUnit(store, 'edge-2');
-          await pushOk(store, 'edge-2', {
-            afterSeq: 0,
-            throughSeq: 1,
-            records: [counts(1, T0 + 5, 5, 7, 7)],
-          });
+          await pushCounts(store, 'edge-2', counts(1, T0 + 5, 5, 7, 7));
           const windows = [
             { fromMinute: T0, toMinute: T0 + 30 },
             { fromMinute: T0 + 5, toMinute: T0 + 20 },
@@ -881,20 +860,12 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [4, 6]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 20, T0 + 25), [5, 6]);
           // The bucket in progress grows: windows ending at it stay, the one over it grows.
-          await pushOk(store, 'edge-1', {
-            afterSeq: 3,
-            throughSeq: 4,
-            records: [counts(4, T0 + 20, 5, 9, 10)],
-          });
+          await pushCounts(store, 'edge-1', counts(4, T0 + 20, 5, 9, 10));
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [4, 6]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 10, T0 + 20), [3, 4]);
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 25), [13, 16]);
           // The next bucket starts: the window ending at T0+20 still leaves T0+20 out.
-          await pushOk(store, 'edge-1', {
-            afterSeq: 4,
-            throughSeq: 5,
-            records: [counts(5, T0 + 25, 5, 1, 1)],
-          });
+          await pushCounts(store, 'edge-1', counts(5, T0 + 25, 5, 1, 1));
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [4, 6]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 20, T0 + 25), [9, 10]);
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 30), [14, 17]);
@@ -909,23 +880,15 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [3, 4]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [3, 4]);
           // A new version of the T0 bucket moves every later prefix: the window is the same.
-          await pushOk(store, 'edge-1', { afterSeq: 3, throughSeq: 4, records: [counts(4, T0, 5, 10, 20)] });
+          await pushCounts(store, 'edge-1', counts(4, T0, 5, 10, 20));
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [3, 4]);
           assert.deepEqual(await window(store, 'edge-1', T0, T0 + 20), [13, 24]);
           // A late bucket inside the window, T0+15: (3 + 2) good of (4 + 2).
-          await pushOk(store, 'edge-1', {
-            afterSeq: 4,
-            throughSeq: 5,
-            records: [counts(5, T0 + 15, 5, 2, 2)],
-          });
+          await pushCounts(store, 'edge-1', counts(5, T0 + 15, 5, 2, 2));
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [5, 6]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 15, T0 + 20), [2, 2]);
           // A late bucket before the window start that did not exist: T0+5 is in [T0+5, ...).
-          await pushOk(store, 'edge-1', {
-            afterSeq: 5,
-            throughSeq: 6,
-            records: [counts(6, T0 + 5, 5, 1, 1)],
-          });
+          await pushCounts(store, 'edge-1', counts(6, T0 + 5, 5, 1, 1));
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 20), [6, 7]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 10, T0 + 20), [5, 6]);
         }),
@@ -940,11 +903,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           const other = new SqlHubStore(watchedDriver(store.driver).driver);
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
-          await pushOk(other, 'edge-1', {
-            afterSeq: 3,
-            throughSeq: 4,
-            records: [counts(4, T0 + 10, 5, 0, 4)],
-          });
+          await pushCounts(other, 'edge-1', counts(4, T0 + 10, 5, 0, 4));
           // T0+10 is now 0 of 4: 5 of 10.
           assert.deepEqual(await window(store, 'edge-1', T0 + 5, T0 + 30), [5, 10]);
           assert.deepEqual(await window(other, 'edge-1', T0 + 5, T0 + 30), [5, 10]);
@@ -964,11 +923,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
           assert.equal(watched.statements.length, 2);
           // A new version of the newest bucket leaves the start where it was.
-          await pushOk(store, 'edge-1', {
-            afterSeq: 3,
-            throughSeq: 4,
-            records: [counts(4, T0 + 20, 5, 6, 6)],
-          });
+          await pushCounts(store, 'edge-1', counts(4, T0 + 20, 5, 6, 6));
           watched.statements.length = 0;
           assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [9, 10]);
           assert.equal(watched.statements.length, 1);
@@ -982,11 +937,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           const ids = ['edge-1', 'edge-2', 'edge-3', 'edge-4', 'edge-5'];
           for (const id of ids) {
             await addUnit(store, id);
-            await pushOk(store, id, {
-              afterSeq: 0,
-              throughSeq: 2,
-              records: [counts(1, T0, 5, 1, 1), counts(2, T0 + 20, 5, 2, 2)],
-            });
+            await pushCounts(store, id, counts(1, T0, 5, 1, 1), counts(2, T0 + 20, 5, 2, 2));
           }
           const watched = watchedDriver(store.driver);
           const reader = new SqlHubStore(watched.driver);
@@ -998,20 +949,12 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           );
           // A late bucket inside the window for edge-3 only; while its start is sought, another
           // lands before the window (moving both of its prefixes by 100).
-          await pushOk(store, 'edge-3', {
-            afterSeq: 2,
-            throughSeq: 3,
-            records: [counts(3, T0 + 10, 5, 3, 4)],
-          });
+          await pushCounts(store, 'edge-3', counts(3, T0 + 10, 5, 3, 4));
           watched.statements.length = 0;
           watched.beforeNext(
             () => watched.statements.length === 2,
             async () => {
-              await pushOk(store, 'edge-3', {
-                afterSeq: 3,
-                throughSeq: 4,
-                records: [counts(4, T0, 5, 100, 100)],
-              });
+              await pushCounts(store, 'edge-3', counts(4, T0, 5, 100, 100));
             },
           );
           assert.deepEqual(
@@ -1048,17 +991,13 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           // seeks T0+10 for all pairs in a second statement; before it, edge-1 gets a bucket
           // at T0+5, still before the window.
           for (const id of ids.slice(1)) {
-            await pushOk(store, id, { afterSeq: 2, throughSeq: 3, records: [counts(3, T0, 5, 5, 5)] });
+            await pushCounts(store, id, counts(3, T0, 5, 5, 5));
           }
           watched.statements.length = 0;
           watched.beforeNext(
             () => watched.statements.length === 2,
             async () => {
-              await pushOk(store, 'edge-1', {
-                afterSeq: 1,
-                throughSeq: 2,
-                records: [counts(2, T0 + 5, 5, 7, 7)],
-              });
+              await pushCounts(store, 'edge-1', counts(2, T0 + 5, 5, 7, 7));
             },
           );
           assert.deepEqual(await all(), others);
@@ -1080,16 +1019,12 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           // 102). The window is 8 of 10 throughout; the end read by the first statement
           // (cumulative 19 of 22) with the start read by the second (101 of 102) would give
           // -82 of -80.
-          await pushOk(store, 'edge-1', { afterSeq: 3, throughSeq: 4, records: [counts(4, T0, 5, 11, 12)] });
+          await pushCounts(store, 'edge-1', counts(4, T0, 5, 11, 12));
           watched.statements.length = 0;
           watched.beforeNext(
             () => watched.statements.length === 2,
             async () => {
-              await pushOk(store, 'edge-1', {
-                afterSeq: 4,
-                throughSeq: 5,
-                records: [counts(5, T0, 5, 101, 102)],
-              });
+              await pushCounts(store, 'edge-1', counts(5, T0, 5, 101, 102));
             },
           );
           assert.deepEqual(await window(reader, 'edge-1', T0 + 5, T0 + 30), [8, 10]);
@@ -1116,12 +1051,8 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
               counts(4, T0 + 5, 5, 9, 9, { sli: LATENCY }),
             ],
           });
-          await pushOk(store, 'edge-2', {
-            afterSeq: 0,
-            throughSeq: 1,
-            records: [counts(1, T0 + 5, 5, 10, 10)],
-          });
-          await pushOk(store, 'edge-3', { afterSeq: 0, throughSeq: 1, records: [counts(1, T0, 5, 99, 99)] });
+          await pushCounts(store, 'edge-2', counts(1, T0 + 5, 5, 10, 10));
+          await pushCounts(store, 'edge-3', counts(1, T0, 5, 99, 99));
           const series = (stepMinutes: number, fromMinute: number, toMinute: number) =>
             store.sliSeries({
               unitIds: ['edge-1', 'edge-2'],
@@ -1158,11 +1089,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
             throughSeq: 25,
             records: [...hours, counts(25, T0 + DAY + 30, 5, 5, 5)],
           });
-          await pushOk(store, 'edge-2', {
-            afterSeq: 0,
-            throughSeq: 1,
-            records: [counts(1, T0 + 3 * HOUR, 5, 10, 10)],
-          });
+          await pushCounts(store, 'edge-2', counts(1, T0 + 3 * HOUR, 5, 10, 10));
           const series = (stepMinutes: number) =>
             store.sliSeries({
               unitIds: ['edge-1', 'edge-2'],
@@ -1245,7 +1172,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
           await pushOk(store, 'edge-1', { afterSeq: 0, throughSeq: 4, records: sent.slice(0, 4) });
           await pushOk(store, 'edge-1', { afterSeq: 4, throughSeq: 8, records: sent.slice(4).reverse() });
           // Another unit's records never enter this unit's checksum.
-          await pushOk(store, 'edge-2', { afterSeq: 0, throughSeq: 1, records: [counts(1, T0, 5, 7, 7)] });
+          await pushCounts(store, 'edge-2', counts(1, T0, 5, 7, 7));
           assert.equal(await store.checksum('edge-1'), canonicalChecksum(resolveRecords(sent)));
         }),
       );
@@ -1492,7 +1419,7 @@ export function describeHubStoreConformance(name: string, open: () => Promise<Hu
         withStore(async (store) => {
           if (!(store instanceof SqlHubStore)) return;
           await addUnit(store, 'edge-1');
-          await pushOk(store, 'edge-1', { afterSeq: 0, throughSeq: 1, records: [counts(1, T0, 5, 1, 2)] });
+          await pushCounts(store, 'edge-1', counts(1, T0, 5, 1, 2));
           // A second store over the same database (not closed: it shares the first one's driver).
           const again = await openSqlHubStore(store.driver);
           const latest = Math.max(...MIGRATIONS.map((m) => m.version));
