@@ -22,16 +22,22 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
+/** A hub configuration on a SQLite file in `dir`, with the example catalog and a new admin token. */
+async function hubConfigIn(dir: string) {
+  await writeFile(join(dir, 'catalog.yaml'), CATALOG);
+  const admin = generateToken('api').token;
+  const config = resolveHubConfig({
+    flags: { 'data-dir': join(dir, 'data'), catalog: dir, listen: '127.0.0.1:0' },
+    env: { SEXTANT_HUB_ADMIN_TOKEN: admin },
+  });
+  assert.ok(config.ok);
+  return { admin, config };
+}
+
 describe('startHub', () => {
   test('listens, serves, and on close writes the audit log and keeps the data', async () => {
     await withDir(async (dir) => {
-      await writeFile(join(dir, 'catalog.yaml'), CATALOG);
-      const admin = generateToken('api').token;
-      const config = resolveHubConfig({
-        flags: { 'data-dir': join(dir, 'data'), catalog: dir, listen: '127.0.0.1:0' },
-        env: { SEXTANT_HUB_ADMIN_TOKEN: admin },
-      });
-      assert.ok(config.ok);
+      const { admin, config } = await hubConfigIn(dir);
       const started = await startHub(config.value, { log: () => {} });
       assert.ok(started.ok, !started.ok ? started.message : '');
       const hub = started.value;
@@ -55,13 +61,7 @@ describe('startHub', () => {
 
   test('a portal session survives a restart on the same SQLite file', async () => {
     await withDir(async (dir) => {
-      await writeFile(join(dir, 'catalog.yaml'), CATALOG);
-      const admin = generateToken('api').token;
-      const config = resolveHubConfig({
-        flags: { 'data-dir': join(dir, 'data'), catalog: dir, listen: '127.0.0.1:0' },
-        env: { SEXTANT_HUB_ADMIN_TOKEN: admin },
-      });
-      assert.ok(config.ok);
+      const { admin, config } = await hubConfigIn(dir);
       const first = await startHub(config.value, { log: () => {} });
       assert.ok(first.ok, !first.ok ? first.message : '');
       const login = await fetch(`${first.value.url}/api/v1/session`, {
