@@ -1141,18 +1141,23 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
+/** `count` production units that pushed at NOW, with the tenant of each index. */
+function pushingUnits(count: number, tenant: (index: number) => string): UnitInfo[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `unit-${i}`,
+    tenant: tenant(i),
+    environment: 'production',
+    productLine: null,
+    createdAtMs: 0,
+    ackedSeq: 1,
+    lastPushAtMs: NOW,
+    catalogVersion: null,
+  }));
+}
+
 describe('fleetBudgets cost', () => {
   test('1,000 units x 20 SLOs: one store read for every window, never one per unit', async (t) => {
-    const units: UnitInfo[] = Array.from({ length: 1000 }, (_, i) => ({
-      id: `unit-${i}`,
-      tenant: `tenant-${i % 50}`,
-      environment: 'production',
-      productLine: null,
-      createdAtMs: 0,
-      ackedSeq: 1,
-      lastPushAtMs: NOW,
-      catalogVersion: null,
-    }));
+    const units = pushingUnits(1000, (i) => `tenant-${i % 50}`);
     const calls = { sliWindowTotals: 0, windows: 0, sliSeries: 0 };
     const store: FleetStore = {
       stepMinutes: 5,
@@ -1192,16 +1197,7 @@ describe('fleetBudgets cost', () => {
   });
 
   test('burningNow reads the seven tier windows of every SLO in one store call', async () => {
-    const units: UnitInfo[] = Array.from({ length: 3 }, (_, i) => ({
-      id: `unit-${i}`,
-      tenant: 'acme',
-      environment: 'production',
-      productLine: null,
-      createdAtMs: 0,
-      ackedSeq: 1,
-      lastPushAtMs: NOW,
-      catalogVersion: null,
-    }));
+    const units = pushingUnits(3, () => 'acme');
     const reads: { fromMinute: number; toMinute: number }[][] = [];
     const store: FleetStore = {
       stepMinutes: 5,
