@@ -10,6 +10,7 @@ import {
   type Budgeting,
   DEFAULT_ALERT_TIERS,
   DEFAULT_MIN_EVENTS,
+  isValidTimeZone,
   type MaintenanceWindow,
   parseCron,
   type SloDefinition,
@@ -381,25 +382,8 @@ function minutesOf(text: string, path: Path, report: Reporter): number | undefin
   return undefined;
 }
 
-/** True when `zone` is an IANA time zone this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  // Without Intl for UTC: a DateTimeFormat with a zone maps about 6 MB of ICU data (time-zone.ts).
-  if (zone === 'UTC' || zone === 'Etc/UTC') return true;
-  let known = timeZones.get(zone);
-  if (known === undefined) {
-    // Building a DateTimeFormat is slow (5 % of validating 5,000 services): ask once per zone.
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      known = true;
-    } catch {
-      known = false;
-    }
-    if (timeZones.size < 1000) timeZones.set(zone, known);
-  }
-  return known;
-}
-
-const timeZones = new Map<string, boolean>();
+/** True when `zone` is an IANA time zone this runtime knows (the SLO engine's own check). */
+export const isTimeZone = isValidTimeZone;
 
 function normalizeWindow(
   window: SloManifest['window'],
