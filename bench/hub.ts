@@ -171,7 +171,6 @@ interface Settings {
 interface QueryRun {
   ms: number;
   bytes: number;
-  status: number;
 }
 
 /** Everything measured on one backend. */
@@ -248,13 +247,15 @@ function summarizeAnswer(text: string): AnswerSummary {
   };
 }
 
+/** One fleet query over HTTP; an answer other than 200 fails the run. */
 async function fleetQuery(hub: HubProcess, route = FLEET_ROUTE): Promise<QueryRun & { text: string }> {
   const started = performance.now();
   const response = await fetch(`${hub.baseUrl}${route}`, {
     headers: { Authorization: `Bearer ${hub.adminToken}` },
   });
   const text = await response.text();
-  return { ms: performance.now() - started, bytes: Buffer.byteLength(text), status: response.status, text };
+  if (response.status !== 200) throw new Error(`${route}: HTTP ${response.status}: ${text.slice(0, 500)}`);
+  return { ms: performance.now() - started, bytes: Buffer.byteLength(text), text };
 }
 
 /** Registers every unit through the admin API; their tokens, in unit order. */
@@ -405,8 +406,6 @@ async function driveBackend(
     // Idle fleet queries: one warm-up, then --runs.
     await postgres?.resetStatements();
     const first = await fleetQuery(hub);
-    if (first.status !== 200)
-      throw new Error(`${FLEET_ROUTE}: HTTP ${first.status}: ${first.text.slice(0, 500)}`);
     const idleQueries: QueryRun[] = [];
     for (let i = 0; i < settings.queryRuns; i++) {
       const { text: _text, ...run } = await fleetQuery(hub);
@@ -415,9 +414,7 @@ async function driveBackend(
     let coldK = 0;
     const coldIdleQueries: QueryRun[] = [];
     for (let i = 0; i < settings.queryRuns; i++) {
-      const { text, ...run } = await fleetQuery(hub, coldRoute(++coldK));
-      if (run.status !== 200)
-        throw new Error(`${coldRoute(coldK)}: HTTP ${run.status}: ${text.slice(0, 500)}`);
+      const { text: _text, ...run } = await fleetQuery(hub, coldRoute(++coldK));
       coldIdleQueries.push(run);
     }
     const answer = summarizeAnswer(first.text);
@@ -514,9 +511,7 @@ async function driveBackend(
     // the heap it leaves behind is not counted in the window's peak RSS.
     const perUnitQueries: QueryRun[] = [];
     for (let i = 0; i < settings.queryRuns; i++) {
-      const { text, ...run } = await fleetQuery(hub, FLEET_ROUTE_PER_UNIT);
-      if (run.status !== 200)
-        throw new Error(`${FLEET_ROUTE_PER_UNIT}: HTTP ${run.status}: ${text.slice(0, 500)}`);
+      const { text: _text, ...run } = await fleetQuery(hub, FLEET_ROUTE_PER_UNIT);
       perUnitQueries.push(run);
     }
     log(
