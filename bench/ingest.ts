@@ -489,9 +489,10 @@ export async function run(bench: BenchOptions): Promise<BenchResult> {
       `templates with each sample's value and timestamp kept in a snappy literal so later steps are written in place: ` +
       `${formatNumber(counts.compressedBytesPerStep / samplesPerStep)} bytes per sample compressed, ` +
       `${formatNumber(counts.uncompressedBytesPerStep / samplesPerStep)} uncompressed.`,
-    'Sextant runs through bin/sextant.js as installed: it re-executes `sextant unit` with --max-semi-space-size=8 ' +
-      '(unless --node-flags sets the young generation) and keeps a compile cache, warmed by one start and stop ' +
-      'before the measured unit (every start after the first on an installed Sextant is like that).',
+    'Sextant runs through bin/sextant.js as installed: it re-executes `sextant unit` with its V8 flags ' +
+      '(--max-semi-space-size=4 --no-maglev, each unless --node-flags sets it) and glibc malloc settings, and keeps ' +
+      'a compile cache, warmed by one start and stop before the measured unit (every start after the first on an ' +
+      'installed Sextant is like that).',
     'A 2xx means different things: Sextant after an fsync-ed SQLite commit of the SLI counts (unrelated series are ' +
       'dropped), Prometheus after the head append and WAL write (no fsync per request), VictoriaMetrics after buffering ' +
       'in memory.',
