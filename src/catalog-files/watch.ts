@@ -4,8 +4,12 @@
  * systems (network mounts, editors that replace files, ConfigMap symlink swaps).
  */
 
-import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
+
+// Not `import { watch } from 'node:fs'`: an ESM import of a built-in reads every export,
+// and node:fs's lazy ones load modules the unit never uses (see cli/io.ts).
+const { watch } = process.getBuiltinModule('node:fs');
+
 import { listManifestFiles } from './index.ts';
 
 /** Calls `onChange` (at most once per `debounceMs`) when catalog files change. Returns a stop function. */

@@ -1,6 +1,11 @@
 /** The CLI's view of the outside world, injectable so commands are tested in-process. */
 
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+
+// Not `import { parseArgs } from 'node:util'`: an ESM import of a built-in reads every
+// export, and node:util's lazy ones load about 30 internal modules (worker threads, diffing,
+// colours), about 1.5 MB resident in every command, the long-running unit included.
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 /** Streams and environment a command may use. */
 export interface Io {

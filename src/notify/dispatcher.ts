@@ -13,8 +13,8 @@
  * entry again after the restart. Alertmanager merges identical alerts; webhook bodies carry
  * a stable `id` for the same purpose.
  */
-import { createHash } from 'node:crypto';
 import { toError } from '../util/index.ts';
+import { sha256Hex } from '../util/sha256.ts';
 import { DEFAULT_FIRING_VALID_FOR_MS, toAlertmanagerAlert } from './alertmanager.ts';
 import {
   ALERTMANAGER_BACKOFF,
@@ -172,7 +172,7 @@ const MAX_ROUNDS = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 10);
+  return sha256Hex(text).slice(0, 10);
 }
 
 function defaultLog(record: NotifyLogRecord): void {

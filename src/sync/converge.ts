@@ -3,7 +3,7 @@
  * is the reference the hub's store is checked against: whatever order, duplicates or
  * replays the records arrive in, the hub must end with exactly this set.
  */
-import { createHash } from 'node:crypto';
+import { Sha256 } from '../util/sha256.ts';
 import { recordKey, type SyncRecord } from './protocol.ts';
 
 function countsSeriesKey(record: Extract<SyncRecord, { kind: 'counts' }>): string {
@@ -72,7 +72,7 @@ export function canonicalChecksum(records: Iterable<SyncRecord | Record<string, 
     lines.push(canonicalJson(body));
   }
   lines.sort();
-  const hash = createHash('sha256');
+  const hash = new Sha256();
   for (const line of lines) hash.update(line).update('\n');
-  return `sha256:${hash.digest('hex')}`;
+  return `sha256:${hash.hex()}`;
 }

@@ -16,7 +16,7 @@ import {
 
 export { type ConfigIssue, parseListen } from '../config-layers/index.ts';
 
-import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '../sync/index.ts';
+import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '../sync/protocol.ts';
 import { exportPolicySchema } from './export-policy.ts';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

@@ -9,7 +9,7 @@
  */
 
 import { z } from 'zod';
-import { RECORD_KINDS, type RecordKind, type SyncRecord } from '../sync/index.ts';
+import { RECORD_KINDS, type RecordKind, type SyncRecord } from '../sync/protocol.ts';
 
 /** Optional record fields the policy may drop (required fields cannot be dropped). */
 export const DROPPABLE_FIELDS = ['alert.summary', 'alert.severity'] as const;

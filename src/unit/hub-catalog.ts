@@ -6,21 +6,21 @@
  * that is unreachable or sends a broken catalog leaves the running catalog in force.
  */
 
-import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { buildCatalog, type Catalog, formatIssue, type SourceFile } from '../catalog/index.ts';
 import { listManifestFiles } from '../catalog-files/index.ts';
+import { canonicalJson } from '../sync/converge.ts';
 import {
   type CatalogBundle,
-  canonicalJson,
   catalogBundle,
   isCompatibleProtocol,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
   UNIT_OVERRIDE_KEYS,
-} from '../sync/index.ts';
+} from '../sync/protocol.ts';
 import { toError } from '../util/index.ts';
+import { sha256Hex } from '../util/sha256.ts';
 import { parseDurationMs } from './config.ts';
 import type { HttpFetch } from './sync-client.ts';
 
@@ -226,9 +226,7 @@ export async function loadStoredHubCatalog(
 /** The version of a local catalog: a digest of its files' paths and texts. */
 export function catalogVersionOf(files: readonly SourceFile[]): string {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const digest = createHash('sha256')
-    .update(canonicalJson(sorted.map((file) => [file.path, file.text])))
-    .digest('hex');
+  const digest = sha256Hex(canonicalJson(sorted.map((file) => [file.path, file.text])));
   return `sha256:${digest}`;
 }
 

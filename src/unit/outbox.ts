@@ -16,7 +16,13 @@
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { CountReader, SeriesKey } from '../store/index.ts';
-import { type CountsRecord, type RecordKind, recordKey, type SyncRecord, syncRecord } from '../sync/index.ts';
+import {
+  type CountsRecord,
+  type RecordKind,
+  recordKey,
+  type SyncRecord,
+  syncRecord,
+} from '../sync/protocol.ts';
 import {
   type ExportPolicy,
   exportsKind,

@@ -32,7 +32,7 @@ import type { OutboxSettings } from './outbox.ts';
 import type { PullOwnership } from './promql-pull.ts';
 import { type ApplyResult, LATE_SAMPLE_HORIZON_MINUTES, UnitState } from './state.ts';
 import { checkUnitStore } from './store-integrity.ts';
-import { type HttpFetch, type QuotaState, SyncClient, type SyncTimers } from './sync-client.ts';
+import type { HttpFetch, QuotaState, SyncClient, SyncTimers } from './sync-client.ts';
 import { UnitAlerts } from './unit-alerts.ts';
 
 /** The catalog a unit runs: where it came from and its version. */
@@ -509,6 +509,8 @@ export async function startUnit(
           'lost; check that the hub is reachable and accepts this unit.',
       });
     };
+    // The push loop's module (and zlib for its bodies) loads only for a unit with a hub.
+    const { SyncClient } = await import('./sync-client.ts');
     sync = new SyncClient({
       outbox: state.outbox!,
       reader: () => state.reader(),
