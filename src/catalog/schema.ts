@@ -7,6 +7,7 @@
  */
 
 import { z } from 'zod';
+import { heldWeakly } from '../util/index.ts';
 
 export const API_VERSION = 'sextant.dev/v1';
 export const KINDS = ['Service', 'Team', 'Journey', 'Tenant'] as const;
@@ -430,21 +431,12 @@ function buildCatalogSchemas() {
 /** The manifest schemas; see `buildCatalogSchemas`. */
 export type CatalogSchemas = ReturnType<typeof buildCatalogSchemas>;
 
-let built: WeakRef<CatalogSchemas> | undefined;
-
 /**
  * The manifest schemas, built on first use and rebuilt only after the garbage collector
  * took them (nothing held them since): a unit keeps none between catalog reloads.
  * @example catalogSchemas().service.safeParse(document)
  */
-export function catalogSchemas(): CatalogSchemas {
-  let schemas = built?.deref();
-  if (schemas === undefined) {
-    schemas = buildCatalogSchemas();
-    built = new WeakRef(schemas);
-  }
-  return schemas;
-}
+export const catalogSchemas: () => CatalogSchemas = heldWeakly(buildCatalogSchemas);
 
 export type MetricSource = z.infer<CatalogSchemas['metricSource']>;
 export type SliManifest = z.infer<CatalogSchemas['sli']>;

@@ -12,16 +12,12 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import {
-  catalogBundle,
   isCompatibleProtocol,
-  pushGap,
-  pushRequest,
-  pushResponse,
   RECORD_KINDS,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
   type SyncRecord,
-  syncRecord,
+  syncSchemas,
 } from '../sync/index.ts';
 import type { Logger } from '../unit/index.ts';
 import { toError } from '../util/index.ts';
@@ -601,14 +597,14 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
         'Nothing is stored unless every record is valid. See docs/hub.md, "Push".',
       tag: 'sync',
       access: 'unit',
-      body: pushRequest,
+      body: syncSchemas().pushRequest,
       headers: {
         'Sextant-Sync-Protocol': `The sender's protocol version (this hub speaks ${SYNC_PROTOCOL_VERSION}).`,
         'Content-Encoding': 'gzip or identity.',
       },
       responses: {
-        200: { description: 'Applied (a replay is applied too).', schema: pushResponse },
-        409: { description: "Sequence gap: resend from the hub's ackedSeq.", schema: pushGap },
+        200: { description: 'Applied (a replay is applied too).', schema: syncSchemas().pushResponse },
+        409: { description: "Sequence gap: resend from the hub's ackedSeq.", schema: syncSchemas().pushGap },
         413: { description: 'Body too large (compressed or after decompression).', schema: errorBody },
         415: { description: 'Unknown Content-Encoding or Content-Type.', schema: errorBody },
         426: { description: 'Incompatible protocol major version.', schema: errorBody },
@@ -631,7 +627,10 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       access: 'unit',
       headers: { 'If-None-Match': 'The ETag of the bundle the unit has.' },
       responses: {
-        200: { description: 'The bundle; its ETag is the quoted version.', schema: catalogBundle },
+        200: {
+          description: 'The bundle; its ETag is the quoted version.',
+          schema: syncSchemas().catalogBundle,
+        },
         304: { description: 'The unit has the current version.' },
         404: { description: 'The hub has no valid catalog yet.', schema: errorBody },
       },
@@ -649,7 +648,12 @@ export function hubApp(context: HubHttpContext): { app: Hono<HubEnv>; routes: Ro
       c.header('Cache-Control', 'no-cache');
       if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304);
       return c.json(
-        catalogBundle.parse({ protocol: SYNC_PROTOCOL_VERSION, version, files: current.files, overrides }),
+        syncSchemas().catalogBundle.parse({
+          protocol: SYNC_PROTOCOL_VERSION,
+          version,
+          files: current.files,
+          overrides,
+        }),
       );
     },
   });
@@ -1156,7 +1160,7 @@ async function handlePush(
     } catch (error) {
       rejectPush(context, 'bad_json', new InputError(`the body is not JSON: ${(error as Error).message}`));
     }
-    const parsed = pushRequest.safeParse(json);
+    const parsed = syncSchemas().pushRequest.safeParse(json);
     if (!parsed.success) {
       rejectPush(context, 'invalid', new InputError('invalid push', zodIssues(parsed.error.issues, [])));
     }
@@ -1203,7 +1207,7 @@ async function handlePush(
         records.push({ kind: 'unknown', seq: record.seq });
         return;
       }
-      const checked = syncRecord.safeParse(record);
+      const checked = syncSchemas().syncRecord.safeParse(record);
       if (checked.success) records.push(checked.data);
       else issues.push(...zodIssues(checked.error.issues, ['records', index]));
     });

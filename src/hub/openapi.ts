@@ -5,15 +5,7 @@
  */
 
 import { z } from 'zod';
-import {
-  catalogBundle,
-  pushGap,
-  pushRequest,
-  pushResponse,
-  SYNC_PROTOCOL_VERSION,
-  sloStatusRecord,
-  UNIT_ID_PATTERN,
-} from '../sync/index.ts';
+import { SYNC_PROTOCOL_VERSION, syncSchemas, UNIT_ID_PATTERN } from '../sync/index.ts';
 import { ROLES } from './store/index.ts';
 
 const unitId = z.string().regex(UNIT_ID_PATTERN, 'an id of lowercase letters, digits and dashes (1-63)');
@@ -124,7 +116,7 @@ export const sloView = z.strictObject({
   slo: z.string(),
   version: z.number().int(),
   deleted: z.literal(true).optional(),
-  status: sloStatusRecord.shape.status,
+  status: syncSchemas().sloStatusRecord.shape.status,
 });
 
 export const alertView = z.strictObject({
@@ -193,10 +185,10 @@ const COMMON_ERRORS: Record<number, string> = {
 /** Named schemas published under `components.schemas`. */
 const COMPONENTS: Record<string, z.ZodType> = {
   Error: errorBody,
-  PushRequest: pushRequest,
-  PushResponse: pushResponse,
-  PushGap: pushGap,
-  CatalogBundle: catalogBundle,
+  PushRequest: syncSchemas().pushRequest,
+  PushResponse: syncSchemas().pushResponse,
+  PushGap: syncSchemas().pushGap,
+  CatalogBundle: syncSchemas().catalogBundle,
   Unit: unitView,
   CreateUnit: createUnitBody,
   CreatedUnit: createdUnit,

@@ -3,10 +3,9 @@ import { describe, it } from 'node:test';
 import {
   isCompatibleProtocol,
   parseProtocolVersion,
-  pushRequest,
   recordKey,
   SYNC_PROTOCOL_VERSION,
-  syncRecord,
+  syncSchemas,
 } from './protocol.ts';
 
 const counts = {
@@ -40,20 +39,20 @@ describe('sync protocol', () => {
   });
 
   it('accepts a valid counts record', () => {
-    assert.equal(syncRecord.safeParse(counts).success, true);
+    assert.equal(syncSchemas().syncRecord.safeParse(counts).success, true);
   });
 
   it('refuses negative counts, fractional sequence numbers and unknown fields, saying where', () => {
-    const bad = syncRecord.safeParse({ ...counts, good: -1 });
+    const bad = syncSchemas().syncRecord.safeParse({ ...counts, good: -1 });
     assert.equal(bad.success, false);
     assert.deepEqual(bad.error?.issues[0]?.path, ['good']);
-    assert.equal(syncRecord.safeParse({ ...counts, seq: 1.5 }).success, false);
-    assert.equal(syncRecord.safeParse({ ...counts, extra: 1 }).success, false);
-    assert.equal(syncRecord.safeParse({ ...counts, minutes: 61 }).success, false);
+    assert.equal(syncSchemas().syncRecord.safeParse({ ...counts, seq: 1.5 }).success, false);
+    assert.equal(syncSchemas().syncRecord.safeParse({ ...counts, extra: 1 }).success, false);
+    assert.equal(syncSchemas().syncRecord.safeParse({ ...counts, minutes: 61 }).success, false);
   });
 
   it('lets a push carry record kinds it does not know (a newer minor version)', () => {
-    const parsed = pushRequest.safeParse({
+    const parsed = syncSchemas().pushRequest.safeParse({
       protocol: '1.1',
       unit: 'cell-1',
       afterSeq: 0,

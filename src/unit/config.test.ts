@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseBytes, parseDurationMs, parseListen, resolveUnitConfig } from './config.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parseBytes, parseDurationMs, parseListen, resolveUnitConfig, unitConfigSchema } from './config.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const nextTask = () => new Promise((resolve) => setImmediate(resolve));
 
 const FILE = {
   path: 'unit.yaml',
@@ -189,5 +195,21 @@ describe('unit configuration', () => {
     assert.equal(good.value.sync.resolution, 15 * 60_000);
     assert.equal(good.value.sync.pushInterval, 60_000);
     assert.deepEqual(good.value.sync.export.dropFields, ['alert.summary']);
+  });
+});
+
+describe('unitConfigSchema', () => {
+  test('nothing keeps the schema once a configuration is read: the collector takes it', async () => {
+    const resolved = resolveUnitConfig({
+      flags: { id: 'edge-1', catalog: 'fleet', 'data-dir': 'data' },
+      env: {},
+    });
+    assert.equal(resolved.ok, true);
+    const ref = new WeakRef(unitConfigSchema());
+    await nextTask();
+    gc();
+    await nextTask();
+    gc();
+    assert.equal(ref.deref(), undefined, 'the unit configuration schema is still reachable after a read');
   });
 });

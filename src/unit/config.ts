@@ -17,6 +17,7 @@ import {
 export { type ConfigIssue, parseListen } from '../config-layers/index.ts';
 
 import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '../sync/protocol.ts';
+import { heldWeakly } from '../util/index.ts';
 import { exportPolicySchema } from './export-policy.ts';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -44,134 +45,144 @@ export function parseBytes(text: string): number | undefined {
   return Number(match[1]) * factor;
 }
 
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => parseDurationMs(value) !== undefined, {
-      message: 'not a duration like 500ms, 15s, 1m, 2h',
-    })
-    .transform((value) => parseDurationMs(value) as number);
-const bytes = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => parseBytes(value) !== undefined, { message: 'not a size like 512KiB, 10MiB' })
-    .transform((value) => parseBytes(value) as number);
-const idPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * Builds the unit configuration schema (also the source of its documentation). Zod
+ * schemas carry their own closures, about 1.5 MB for this one: it is built when a
+ * configuration is read and not kept afterwards (`unitConfigSchema`).
+ */
+function buildUnitConfigSchema() {
+  const duration = (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine((value) => parseDurationMs(value) !== undefined, {
+        message: 'not a duration like 500ms, 15s, 1m, 2h',
+      })
+      .transform((value) => parseDurationMs(value) as number);
+  const bytes = (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine((value) => parseBytes(value) !== undefined, { message: 'not a size like 512KiB, 10MiB' })
+      .transform((value) => parseBytes(value) as number);
+  const idPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-const scrapeTarget = z.strictObject({
-  name: z.string().regex(idPattern),
-  url: z.url(),
-  interval: duration('15s'),
-  timeout: duration('10s'),
-  labels: z.record(z.string(), z.string()).default({}),
-});
-
-const promqlSource = z.strictObject({
-  name: z.string().regex(idPattern),
-  url: z.url(),
-  interval: duration('1m'),
-  /** How long after a minute ends before it is queried, so late samples are in. */
-  delay: duration('2m'),
-  headers: z.record(z.string(), z.string()).default({}),
-  timeout: duration('30s'),
-});
-
-const notifier = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('alertmanager'),
-    /** Names the receiver in the delivery queue; keep it stable across URL changes. */
-    name: z.string().regex(idPattern).optional(),
-    urls: z.array(z.url()).min(1),
-  }),
-  z.strictObject({
-    kind: z.literal('webhook'),
-    name: z.string().regex(idPattern).optional(),
+  const scrapeTarget = z.strictObject({
+    name: z.string().regex(idPattern),
     url: z.url(),
-    format: z.enum(['json', 'slack']).default('json'),
-    headers: z.record(z.string(), z.string()).default({}),
-  }),
-]);
-
-/** Where the unit replicates to (docs/hub.md). The token never comes from the file. */
-const hubSchema = z.strictObject({
-  url: z.url().refine((value) => /^https?:$/.test(new URL(value).protocol), {
-    message: 'the hub URL must be http:// or https://',
-  }),
-  /** A file holding the unit's token (re-read before every push, so it can be rotated). */
-  tokenFile: z.string().min(1).optional(),
-  /** Set from SEXTANT_HUB_TOKEN only; writing it in the file is refused. */
-  token: z.string().min(1).optional(),
-  /** Run the catalog the hub distributes instead of (or before) the local one. */
-  catalog: z.boolean().default(false),
-});
-
-/** Export resolutions: whole minutes that divide an hour, so buckets never straddle one. */
-const resolution = duration('5m').refine((ms) => ms % 60_000 === 0 && 60 % (ms / 60_000) === 0, {
-  message:
-    'the export resolution must divide an hour: 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, 15m, 20m, 30m or 60m',
-});
-
-/** How the unit pushes to the hub; used only when `hub` is set. */
-const syncSchema = z
-  .strictObject({
-    pushInterval: duration('15s'),
-    /** Per request (push or catalog fetch). */
-    timeout: duration('30s'),
-    resolution,
-    maxRecordsPerPush: z.number().int().min(1).max(MAX_RECORDS_PER_PUSH).default(2000),
-    maxBytesPerPush: bytes('4MiB').refine((value) => value >= 1024 && value <= MAX_PUSH_BYTES, {
-      message: `between 1KiB and ${MAX_PUSH_BYTES / 1024 / 1024}MiB (the hub's limit)`,
-    }),
-    outboxQuota: bytes('256MiB').refine((value) => value >= 1024 * 1024, { message: 'at least 1MiB' }),
-    /** How far back a resynchronisation (first connection, hub restored) resends counts. */
-    resyncHorizon: duration('7d'),
-    export: exportPolicySchema,
-  })
-  .prefault({});
-
-/** The unit configuration schema (also the source of its documentation). */
-export const unitConfigSchema = z.strictObject({
-  unit: z.strictObject({
-    id: z.string().regex(idPattern, 'a unit id is 1-63 characters of a-z, 0-9 and -'),
-    tenant: z.string().regex(idPattern).optional(),
-    environment: z.string().default('production'),
+    interval: duration('15s'),
+    timeout: duration('10s'),
     labels: z.record(z.string(), z.string()).default({}),
-  }),
-  /** A catalog directory or file; empty means none, which only `hub.catalog` allows. */
-  catalog: z.string().default(''),
-  dataDir: z.string().min(1),
-  listen: z
-    .string()
-    .default('127.0.0.1:9464')
-    .refine((value) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(value), {
-      message: 'write host:port, e.g. 127.0.0.1:9464',
-    }),
-  evaluationInterval: duration('30s'),
-  retention: z.strictObject({ minutes: duration('35d'), hours: duration('400d') }).prefault({}),
-  limits: z
-    .strictObject({
-      maxBodyBytes: bytes('16MiB'),
-      maxDecompressedBytes: bytes('64MiB'),
-      maxSeriesPerRequest: z.number().int().positive().default(100_000),
-    })
-    .prefault({}),
-  sources: z
-    .strictObject({
-      remoteWrite: z.boolean().default(true),
-      otlp: z.boolean().default(true),
-      events: z.boolean().default(true),
-      scrape: z.array(scrapeTarget).default([]),
-      promql: z.array(promqlSource).default([]),
-    })
-    .prefault({}),
-  notifiers: z.array(notifier).default([]),
-  hub: hubSchema.optional(),
-  sync: syncSchema,
-});
+  });
 
-export type UnitConfig = z.output<typeof unitConfigSchema>;
+  const promqlSource = z.strictObject({
+    name: z.string().regex(idPattern),
+    url: z.url(),
+    interval: duration('1m'),
+    /** How long after a minute ends before it is queried, so late samples are in. */
+    delay: duration('2m'),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeout: duration('30s'),
+  });
+
+  const notifier = z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('alertmanager'),
+      /** Names the receiver in the delivery queue; keep it stable across URL changes. */
+      name: z.string().regex(idPattern).optional(),
+      urls: z.array(z.url()).min(1),
+    }),
+    z.strictObject({
+      kind: z.literal('webhook'),
+      name: z.string().regex(idPattern).optional(),
+      url: z.url(),
+      format: z.enum(['json', 'slack']).default('json'),
+      headers: z.record(z.string(), z.string()).default({}),
+    }),
+  ]);
+
+  /** Where the unit replicates to (docs/hub.md). The token never comes from the file. */
+  const hubSchema = z.strictObject({
+    url: z.url().refine((value) => /^https?:$/.test(new URL(value).protocol), {
+      message: 'the hub URL must be http:// or https://',
+    }),
+    /** A file holding the unit's token (re-read before every push, so it can be rotated). */
+    tokenFile: z.string().min(1).optional(),
+    /** Set from SEXTANT_HUB_TOKEN only; writing it in the file is refused. */
+    token: z.string().min(1).optional(),
+    /** Run the catalog the hub distributes instead of (or before) the local one. */
+    catalog: z.boolean().default(false),
+  });
+
+  /** Export resolutions: whole minutes that divide an hour, so buckets never straddle one. */
+  const resolution = duration('5m').refine((ms) => ms % 60_000 === 0 && 60 % (ms / 60_000) === 0, {
+    message:
+      'the export resolution must divide an hour: 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, 15m, 20m, 30m or 60m',
+  });
+
+  /** How the unit pushes to the hub; used only when `hub` is set. */
+  const syncSchema = z
+    .strictObject({
+      pushInterval: duration('15s'),
+      /** Per request (push or catalog fetch). */
+      timeout: duration('30s'),
+      resolution,
+      maxRecordsPerPush: z.number().int().min(1).max(MAX_RECORDS_PER_PUSH).default(2000),
+      maxBytesPerPush: bytes('4MiB').refine((value) => value >= 1024 && value <= MAX_PUSH_BYTES, {
+        message: `between 1KiB and ${MAX_PUSH_BYTES / 1024 / 1024}MiB (the hub's limit)`,
+      }),
+      outboxQuota: bytes('256MiB').refine((value) => value >= 1024 * 1024, { message: 'at least 1MiB' }),
+      /** How far back a resynchronisation (first connection, hub restored) resends counts. */
+      resyncHorizon: duration('7d'),
+      export: exportPolicySchema(),
+    })
+    .prefault({});
+
+  return z.strictObject({
+    unit: z.strictObject({
+      id: z.string().regex(idPattern, 'a unit id is 1-63 characters of a-z, 0-9 and -'),
+      tenant: z.string().regex(idPattern).optional(),
+      environment: z.string().default('production'),
+      labels: z.record(z.string(), z.string()).default({}),
+    }),
+    /** A catalog directory or file; empty means none, which only `hub.catalog` allows. */
+    catalog: z.string().default(''),
+    dataDir: z.string().min(1),
+    listen: z
+      .string()
+      .default('127.0.0.1:9464')
+      .refine((value) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(value), {
+        message: 'write host:port, e.g. 127.0.0.1:9464',
+      }),
+    evaluationInterval: duration('30s'),
+    retention: z.strictObject({ minutes: duration('35d'), hours: duration('400d') }).prefault({}),
+    limits: z
+      .strictObject({
+        maxBodyBytes: bytes('16MiB'),
+        maxDecompressedBytes: bytes('64MiB'),
+        maxSeriesPerRequest: z.number().int().positive().default(100_000),
+      })
+      .prefault({}),
+    sources: z
+      .strictObject({
+        remoteWrite: z.boolean().default(true),
+        otlp: z.boolean().default(true),
+        events: z.boolean().default(true),
+        scrape: z.array(scrapeTarget).default([]),
+        promql: z.array(promqlSource).default([]),
+      })
+      .prefault({}),
+    notifiers: z.array(notifier).default([]),
+    hub: hubSchema.optional(),
+    sync: syncSchema,
+  });
+}
+
+/** The unit configuration schema, built on demand and collectable between uses. */
+export const unitConfigSchema: () => ReturnType<typeof buildUnitConfigSchema> =
+  heldWeakly(buildUnitConfigSchema);
+
+export type UnitConfig = z.output<ReturnType<typeof buildUnitConfigSchema>>;
 export type Notifier = UnitConfig['notifiers'][number];
 export type HubConfig = NonNullable<UnitConfig['hub']>;
 export type SyncConfig = UnitConfig['sync'];
@@ -262,7 +273,7 @@ export function resolveUnitConfig(input: {
       message: `hub: the unit needs its token: set hub.tokenFile (--hub-token-file, SEXTANT_HUB_TOKEN_FILE) or ${HUB_TOKEN_ENV}`,
     });
   }
-  const parsed = unitConfigSchema.safeParse(raw, { reportInput: true });
+  const parsed = unitConfigSchema().safeParse(raw, { reportInput: true });
   if (!parsed.success || issues.length > 0) {
     if (parsed.success) return { ok: false, issues };
     issues.push(

@@ -22,7 +22,7 @@ const ALERT: SyncRecord = {
 
 describe('the export policy', () => {
   test('by default every kind, field and label leaves the unit', () => {
-    const policy = exportPolicyOf(exportPolicySchema.parse(undefined));
+    const policy = exportPolicyOf(exportPolicySchema().parse(undefined));
     assert.deepEqual(policy, EXPORT_EVERYTHING);
     assert.equal(exportView(policy, ALERT), ALERT);
     assert.deepEqual(reduceLabels(policy.labels, { pod: 'a', code: '200' }), { code: '200', pod: 'a' });
@@ -44,7 +44,7 @@ describe('the export policy', () => {
 
   test('an excluded kind has no view; dropped fields are removed from a copy', () => {
     const policy = exportPolicyOf(
-      exportPolicySchema.parse({ kinds: ['counts', 'alert'], dropFields: ['alert.summary'] }),
+      exportPolicySchema().parse({ kinds: ['counts', 'alert'], dropFields: ['alert.summary'] }),
     );
     assert.equal(exportView(policy, { kind: 'catalog', seq: 1, version: 'v', source: 'local' }), undefined);
     const view = exportView(policy, ALERT);
@@ -55,7 +55,7 @@ describe('the export policy', () => {
   });
 
   test('dropLabels and keepLabels together are refused', () => {
-    const parsed = exportPolicySchema.safeParse({ counts: { dropLabels: ['a'], keepLabels: ['b'] } });
+    const parsed = exportPolicySchema().safeParse({ counts: { dropLabels: ['a'], keepLabels: ['b'] } });
     assert.ok(!parsed.success);
     assert.match(parsed.error.issues[0]!.message, /not both/);
   });

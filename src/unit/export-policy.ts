@@ -15,29 +15,28 @@ import { RECORD_KINDS, type RecordKind, type SyncRecord } from '../sync/protocol
 export const DROPPABLE_FIELDS = ['alert.summary', 'alert.severity'] as const;
 export type DroppableField = (typeof DROPPABLE_FIELDS)[number];
 
-const labelName = z.string().min(1).max(256);
-
-/** `sync.export` in the unit configuration. */
-export const exportPolicySchema = z
-  .strictObject({
-    /** Record kinds that leave the unit; default all of them. */
-    kinds: z.array(z.enum(RECORD_KINDS)).default([...RECORD_KINDS]),
-    counts: z
-      .strictObject({
-        /** Labels aggregated away before sending (counts summed over their values). */
-        dropLabels: z.array(labelName).optional(),
-        /** The only labels sent; every other label is aggregated away. */
-        keepLabels: z.array(labelName).optional(),
-      })
-      .refine((value) => value.dropLabels === undefined || value.keepLabels === undefined, {
-        message: 'give dropLabels or keepLabels, not both',
-      })
-      .prefault({}),
-    /** Optional fields removed from every record before sending. */
-    dropFields: z.array(z.enum(DROPPABLE_FIELDS)).default([]),
-  })
-  .prefault({});
-export type ExportPolicyConfig = z.output<typeof exportPolicySchema>;
+/** The schema of `sync.export` in the unit configuration (built per call; see config.ts). */
+export const exportPolicySchema = () =>
+  z
+    .strictObject({
+      /** Record kinds that leave the unit; default all of them. */
+      kinds: z.array(z.enum(RECORD_KINDS)).default([...RECORD_KINDS]),
+      counts: z
+        .strictObject({
+          /** Labels aggregated away before sending (counts summed over their values). */
+          dropLabels: z.array(z.string().min(1).max(256)).optional(),
+          /** The only labels sent; every other label is aggregated away. */
+          keepLabels: z.array(z.string().min(1).max(256)).optional(),
+        })
+        .refine((value) => value.dropLabels === undefined || value.keepLabels === undefined, {
+          message: 'give dropLabels or keepLabels, not both',
+        })
+        .prefault({}),
+      /** Optional fields removed from every record before sending. */
+      dropFields: z.array(z.enum(DROPPABLE_FIELDS)).default([]),
+    })
+    .prefault({});
+export type ExportPolicyConfig = z.output<ReturnType<typeof exportPolicySchema>>;
 
 /** Which labels of a count series are sent: all, all but some, or only some. */
 export type LabelPolicy =

@@ -13,10 +13,10 @@ import { listManifestFiles } from '../catalog-files/index.ts';
 import { canonicalJson } from '../sync/converge.ts';
 import {
   type CatalogBundle,
-  catalogBundle,
   isCompatibleProtocol,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
+  syncSchemas,
   UNIT_OVERRIDE_KEYS,
 } from '../sync/protocol.ts';
 import { toError } from '../util/index.ts';
@@ -69,7 +69,7 @@ const isManifest = (path: string) => /\.ya?ml$/i.test(path);
 export function validateBundle(
   input: unknown,
 ): { ok: true; value: HubCatalog } | { ok: false; issues: string[] } {
-  const parsed = catalogBundle.safeParse(input);
+  const parsed = syncSchemas().catalogBundle.safeParse(input);
   if (!parsed.success) {
     return {
       ok: false,

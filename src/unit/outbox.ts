@@ -21,7 +21,7 @@ import {
   type RecordKind,
   recordKey,
   type SyncRecord,
-  syncRecord,
+  syncSchemas,
 } from '../sync/protocol.ts';
 import {
   type ExportPolicy,
@@ -407,7 +407,7 @@ export class Outbox {
   markRecord(record: UnsequencedRecord): boolean {
     if (!exportsKind(this.#policy, record.kind)) return false;
     const full = { ...record, seq: 1 } as SyncRecord;
-    if (!syncRecord.safeParse(full).success) {
+    if (!syncSchemas().syncRecord.safeParse(full).success) {
       this.#invalid += 1;
       return false;
     }

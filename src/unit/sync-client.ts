@@ -14,10 +14,9 @@ import { parseRetryAfterMs } from '../notify/backoff.ts';
 import type { CountReader, SeriesKey } from '../store/index.ts';
 import {
   type PushResponse,
-  pushGap,
-  pushResponse,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
+  syncSchemas,
 } from '../sync/index.ts';
 import { toError } from '../util/index.ts';
 import type { Logger } from './logger.ts';
@@ -336,7 +335,7 @@ export class SyncClient {
     }
 
     if (status === 200) {
-      const parsed = pushResponse.safeParse(safeJson(text));
+      const parsed = syncSchemas().pushResponse.safeParse(safeJson(text));
       if (!parsed.success) {
         const message = `the hub's answer is not a push response: ${parsed.error.issues[0]?.message ?? ''}`;
         log('error', message);
@@ -379,7 +378,7 @@ export class SyncClient {
     }
     const message = hubMessage(text);
     if (status === 409) {
-      const gap = pushGap.safeParse(safeJson(text));
+      const gap = syncSchemas().pushGap.safeParse(safeJson(text));
       if (gap.success) {
         outbox.rewind(gap.data.ackedSeq);
         log('warn', 'the hub lost records above its mark (restored?); resending everything still held', {

@@ -11,13 +11,12 @@ import {
   canonicalChecksum,
   isCompatibleProtocol,
   type PushRequest,
-  pushRequest,
   RECORD_KINDS,
   resolveRecords,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
   type SyncRecord,
-  syncRecord,
+  syncSchemas,
 } from '../sync/index.ts';
 import type { HttpFetch } from './sync-client.ts';
 
@@ -91,7 +90,7 @@ export class FakeHub {
     }
     const text = gunzipSync(new Uint8Array(await request.arrayBuffer())).toString('utf8');
     this.rawBodies.push(text);
-    const parsed = pushRequest.safeParse(JSON.parse(text));
+    const parsed = syncSchemas().pushRequest.safeParse(JSON.parse(text));
     if (!parsed.success)
       return Response.json({ error: 'invalid', message: parsed.error.message }, { status: 400 });
     const body = parsed.data;
@@ -106,7 +105,7 @@ export class FakeHub {
     const records: SyncRecord[] = [];
     for (const [index, raw] of body.records.entries()) {
       if (!(RECORD_KINDS as readonly string[]).includes(raw.kind)) continue;
-      const record = syncRecord.safeParse(raw);
+      const record = syncSchemas().syncRecord.safeParse(raw);
       if (!record.success) {
         return Response.json(
           { error: 'invalid_record', message: `records.${index}: ${record.error.message}` },

@@ -30,6 +30,25 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * A getter for `build()`'s value that builds it on first use and again only after the
+ * garbage collector took it, i.e. after nothing held it. For large values a long-running
+ * process needs now and then (zod schemas: each instance carries its own closures, a few
+ * MB for a whole configuration), so that they are not resident between uses.
+ * @example const schemas = heldWeakly(buildSchemas); schemas().config.safeParse(raw)
+ */
+export function heldWeakly<T extends object>(build: () => T): () => T {
+  let held: WeakRef<T> | undefined;
+  return () => {
+    let value = held?.deref();
+    if (value === undefined) {
+      value = build();
+      held = new WeakRef(value);
+    }
+    return value;
+  };
+}
+
 /** Normalises anything thrown into an Error with a readable message. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
