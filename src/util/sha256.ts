@@ -1,8 +1,8 @@
 /**
  * SHA-256 (FIPS 180-4) in plain JavaScript, for the few digests the unit computes (its
- * catalog's version, notification keys): `node:crypto` would load about 20 of Node's
- * internal modules and OpenSSL's tables, about 2.5 MB resident in a process whose whole
- * budget is a fifth of Prometheus's. Text is hashed as UTF-8, as `createHash` does.
+ * catalog's version, notification keys): importing `node:crypto` loads about 35 of Node's
+ * internal modules, about 2.5 MB resident in a process whose whole memory budget is a
+ * fifth of Prometheus's. Text is hashed as UTF-8, as `createHash` does.
  * The hub, which hashes much more, keeps `node:crypto`.
  * @example new Sha256().update('abc').hex() // 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
  */
