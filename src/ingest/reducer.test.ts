@@ -259,6 +259,24 @@ describe('counters', () => {
     assert.deepEqual(decodeCursor(1, 2, null), [1, 2]);
   });
 
+  test('a cursor history is the float64s of every number after the timestamp, whatever its length', () => {
+    const cursors: SeriesCursor[] = [
+      [3000, Number.NaN],
+      [3000, 4, 2000, 3],
+      [3000, Number.NaN, 2000, 7, 1000, 5],
+      [4000, 1.5, 3000, Number.NaN, 2000, -0, 1000, Number.POSITIVE_INFINITY],
+    ];
+    const encoded = cursors.map((cursor) => {
+      const bytes = encodeCursorHistory(cursor);
+      assert.ok(bytes !== null);
+      return [...bytes]; // copied: the next call reuses the buffer
+    });
+    for (const [i, cursor] of cursors.entries()) {
+      const expected = new Uint8Array(new Float64Array(cursor.slice(1)).buffer);
+      assert.deepEqual(encoded[i], [...expected]);
+    }
+  });
+
   test('bad arriving in an earlier batch than total still yields exact buckets', () => {
     const p = plan();
     const state = new MemoryState();

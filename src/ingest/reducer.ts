@@ -64,13 +64,28 @@ export function cursorEnded(cursor: SeriesCursor): boolean {
 }
 
 /**
+ * Where `encodeCursorHistory` writes, with a byte view per number of values: the unit
+ * writes every cursor a batch moved, and two fresh typed arrays (plus an off-heap buffer)
+ * per cursor were a tenth of what it allocated per sample. A statement binding a blob copies it.
+ */
+const historyFloats = new Float64Array(CURSOR_LENGTH - 1);
+const historyBytes = Array.from(
+  { length: CURSOR_LENGTH },
+  (_, count) => new Uint8Array(historyFloats.buffer, 0, 8 * count),
+);
+
+/**
  * What the store's cursor row keeps besides the newest timestamp: float64s of the newest
  * value and the earlier pairs (the row's own value column cannot hold NaN: SQLite stores
- * NULL). Null when the row's timestamp and value say everything.
+ * NULL). Null when the row's timestamp and value say everything. The bytes are a view on
+ * a buffer the next call overwrites: bind or copy them at once.
  */
 export function encodeCursorHistory(cursor: SeriesCursor): Uint8Array | null {
   if (cursor.length <= 2 && !cursorEnded(cursor)) return null;
-  return new Uint8Array(new Float64Array(cursor.slice(1)).buffer);
+  const count = cursor.length - 1;
+  if (count >= historyBytes.length) return new Uint8Array(new Float64Array(cursor.slice(1)).buffer);
+  for (let i = 0; i < count; i++) historyFloats[i] = cursor[i + 1]!;
+  return historyBytes[count]!;
 }
 
 /** The cursor a stored row stands for; `history` null: a row written before histories. */
@@ -149,24 +164,158 @@ function sliSeriesLabels(sli: Sli, labels: Readonly<Record<string, string>>): Re
   return out;
 }
 
-function bucketKey(sli: string, labels: Record<string, string>, minute: number): string {
-  return `${sli}\u0000${JSON.stringify(labels)}\u0000${minute}`;
+/** The key of one SLI series' minute among a batch's role sums. */
+function bucketKey(sli: string, labelsText: string, minute: number): string {
+  return `${sli}\u0000${labelsText}\u0000${minute}`;
 }
 
-function emptySums(): RoleSums {
-  return {
-    good: 0,
-    bad: 0,
-    total: 0,
-    satisfied: 0,
-    tolerated: 0,
-    gaugeCount: 0,
-    gaugeSum: 0,
-    gaugeMin: Number.POSITIVE_INFINITY,
-    gaugeMax: Number.NEGATIVE_INFINITY,
-    gaugeLast: 0,
-    gaugeLastMs: Number.NEGATIVE_INFINITY,
-  };
+/** One SLI series, as routes find it in raw series: the same object batch after batch. */
+interface SliSeries {
+  sli: string;
+  /** `sliSeriesLabels`: the significant labels, in the SLI's order. */
+  labels: Record<string, string>;
+  /** `JSON.stringify(labels)`, how role sums and their keys name the series. */
+  labelsText: string;
+}
+
+/**
+ * The SLI series of one SLI met so far, by its first significant label's value, then the
+ * next one's, down to the series (the root is the series when there are none). Lookups
+ * read label strings the decoder interned, so finding a series built before allocates
+ * nothing; building its labels and JSON for every sample and route was a tenth of the
+ * unit's allocations under load.
+ */
+interface SliSeriesTree {
+  root: SliSeries | SliSeriesLevel | undefined;
+  size: number;
+}
+type SliSeriesLevel = Map<string, SliSeries | SliSeriesLevel>;
+
+/** Series one SLI keeps in its tree; more are built per use (significant labels of runaway cardinality). */
+const MAX_SLI_SERIES_KEPT = 100_000;
+
+/** Per SLI, its tree. Weak: the SLIs of a replaced catalog take their trees with them. */
+const sliSeriesTrees = new WeakMap<Sli, SliSeriesTree>();
+
+/** The SLI series of `sli` that the raw series `labels` belongs to. */
+function sliSeriesOf(sli: Sli, labels: Readonly<Record<string, string>>): SliSeries {
+  let tree = sliSeriesTrees.get(sli);
+  if (tree === undefined) {
+    tree = { root: undefined, size: 0 };
+    sliSeriesTrees.set(sli, tree);
+  }
+  const names = sli.significantLabels;
+  if (names.length === 0) {
+    if (tree.root === undefined) tree.root = newSliSeries(sli, labels);
+    return tree.root as SliSeries;
+  }
+  let level = tree.root as SliSeriesLevel | undefined;
+  if (level === undefined) {
+    level = new Map();
+    tree.root = level;
+  }
+  const last = names.length - 1;
+  for (let i = 0; i < last; i++) {
+    const value = labels[names[i]!] ?? '';
+    let next = level.get(value) as SliSeriesLevel | undefined;
+    if (next === undefined) {
+      if (tree.size >= MAX_SLI_SERIES_KEPT) return newSliSeries(sli, labels);
+      next = new Map();
+      level.set(value, next);
+    }
+    level = next;
+  }
+  const value = labels[names[last]!] ?? '';
+  let series = level.get(value) as SliSeries | undefined;
+  if (series === undefined) {
+    series = newSliSeries(sli, labels);
+    if (tree.size >= MAX_SLI_SERIES_KEPT) return series;
+    level.set(value, series);
+    tree.size += 1;
+  }
+  return series;
+}
+
+function newSliSeries(sli: Sli, labels: Readonly<Record<string, string>>): SliSeries {
+  // Frozen: shared by every batch's buckets, and a store may key frozen labels once.
+  const out = Object.freeze(sliSeriesLabels(sli, labels));
+  return { sli: sli.id, labels: out, labelsText: JSON.stringify(out) };
+}
+
+/*
+ * What a batch builds per SLI series and minute (role sums, their entry, the derived
+ * bucket) lives until the batch is committed, so a scavenge during a batch finds most of
+ * it alive. Built by object literals, V8 would track that survival per literal and, with
+ * a small young generation (`--max-semi-space-size` 1 or 2), start allocating them in the
+ * old generation (allocation-site pretenuring): megabytes a second of old-space garbage,
+ * a mark-compact every few seconds and a higher peak. Class instances are not tracked.
+ */
+
+/** `RoleSums` of a batch: empty, or a copy of `from`. */
+class BatchRoleSums implements RoleSums {
+  good: number;
+  bad: number;
+  total: number;
+  satisfied: number;
+  tolerated: number;
+  gaugeCount: number;
+  gaugeSum: number;
+  gaugeMin: number;
+  gaugeMax: number;
+  gaugeLast: number;
+  gaugeLastMs: number;
+
+  constructor(from: RoleSums | undefined) {
+    this.good = from?.good ?? 0;
+    this.bad = from?.bad ?? 0;
+    this.total = from?.total ?? 0;
+    this.satisfied = from?.satisfied ?? 0;
+    this.tolerated = from?.tolerated ?? 0;
+    this.gaugeCount = from?.gaugeCount ?? 0;
+    this.gaugeSum = from?.gaugeSum ?? 0;
+    this.gaugeMin = from?.gaugeMin ?? Number.POSITIVE_INFINITY;
+    this.gaugeMax = from?.gaugeMax ?? Number.NEGATIVE_INFINITY;
+    this.gaugeLast = from?.gaugeLast ?? 0;
+    this.gaugeLastMs = from?.gaugeLastMs ?? Number.NEGATIVE_INFINITY;
+  }
+}
+
+class BatchSumsEntry implements SumsEntry {
+  readonly sli: string;
+  readonly labels: Record<string, string>;
+  readonly labelsText: string;
+  readonly minute: number;
+  readonly sums: RoleSums;
+
+  constructor(
+    sli: string,
+    labels: Record<string, string>,
+    labelsText: string,
+    minute: number,
+    sums: RoleSums,
+  ) {
+    this.sli = sli;
+    this.labels = labels;
+    this.labelsText = labelsText;
+    this.minute = minute;
+    this.sums = sums;
+  }
+}
+
+class BatchBucket implements DerivedBucket {
+  readonly sli: string;
+  readonly labels: Record<string, string>;
+  readonly minute: number;
+  readonly good: number;
+  readonly total: number;
+
+  constructor(sli: string, labels: Record<string, string>, minute: number, good: number, total: number) {
+    this.sli = sli;
+    this.labels = labels;
+    this.minute = minute;
+    this.good = good;
+    this.total = total;
+  }
 }
 
 /** The good/total a bucket's role sums stand for (SLO-MATH.md, "Counts"). */
@@ -219,14 +368,30 @@ function clamp(value: number, low: number, high: number): number {
 /** Where the reducer reads state it does not hold (the unit's store) and writes changes. */
 export interface ReducerStateSource {
   cursor(key: string): SeriesCursor | undefined;
-  sums(sli: string, labels: Record<string, string>, minute: number): RoleSums | undefined;
+  /** `labelsText`: `JSON.stringify(labels)`, when the reducer has it already. */
+  sums(
+    sli: string,
+    labels: Record<string, string>,
+    minute: number,
+    labelsText?: string,
+  ): RoleSums | undefined;
+}
+
+/** Role sums of one SLI series in one minute, as a batch leaves them. */
+export interface SumsEntry {
+  sli: string;
+  labels: Record<string, string>;
+  /** `JSON.stringify(labels)`: how the unit's sums table names the series. */
+  labelsText: string;
+  minute: number;
+  sums: RoleSums;
 }
 
 /** The effect of one batch: what the unit must persist atomically. */
 export interface BatchChanges {
   /** New cursors (undefined: the series ended with a stale marker). */
   cursors: Map<string, SeriesCursor | undefined>;
-  sums: Map<string, { sli: string; labels: Record<string, string>; minute: number; sums: RoleSums }>;
+  sums: Map<string, SumsEntry>;
   buckets: DerivedBucket[];
   outcomes: OutcomeCounts;
 }
@@ -237,10 +402,9 @@ export class BatchReducer {
   readonly #source: ReducerStateSource;
   /** Cursors this batch moved: its own arrays, updated in place (`#advance`). */
   readonly #cursors = new Map<string, number[] | undefined>();
-  readonly #sums = new Map<
-    string,
-    { sli: string; labels: Record<string, string>; minute: number; sums: RoleSums }
-  >();
+  readonly #sums = new Map<string, SumsEntry>();
+  /** Per SLI series routes reached, its entry of `#sums` they reached last (`#routeSums`). */
+  readonly #seriesSums = new Map<SliSeries, SumsEntry>();
   readonly #outcomes: OutcomeCounts = {
     counted: 0,
     baseline: 0,
@@ -294,20 +458,38 @@ export class BatchReducer {
    * (counted `owned_by_promql`) when every one belongs to an SLI the PromQL pull records.
    */
   #routes(labels: Readonly<Record<string, string>>, samples: number): readonly Route[] | undefined {
-    let matched: Route[] | undefined;
-    for (const route of this.#plan.candidates(labels)) {
-      if (!routeMatches(route, labels)) continue;
-      if (matched === undefined) matched = [route];
-      else matched.push(route);
+    const candidates = this.#plan.candidates(labels);
+    const list = candidateListOf(candidates);
+    // Bit i: candidate i matched and counts. The matched subset of a candidate list is
+    // shared (`CandidateList.subsets`), not built per series.
+    let mask = 0;
+    let matched = false;
+    let beyond: Route[] | undefined;
+    let le = Number.NaN;
+    let leRead = false;
+    for (let i = 0; i < candidates.length; i++) {
+      const route = candidates[i]!;
+      if (!route.matches(labels)) continue;
+      if (list.hasLe[i] === 1) {
+        if (!leRead) {
+          le = leOf(labels);
+          leRead = true;
+        }
+        if (le !== list.le[i]) continue;
+      }
+      matched = true;
+      if (list.owned[i] === 1) continue;
+      if (i < MAX_SUBSET_CANDIDATES) mask |= 1 << i;
+      else if (beyond === undefined) beyond = [route];
+      else beyond.push(route);
     }
-    if (matched === undefined) {
+    if (!matched) {
       this.#outcomes.unmatched += samples;
       return undefined;
     }
-    if (!matched.some((route) => route.ownedBy !== undefined)) return matched;
-    const routes = matched.filter((route) => route.ownedBy === undefined);
-    if (routes.length === 0) this.#outcomes.owned_by_promql += samples;
-    return routes;
+    if (beyond !== undefined) return [...subsetOf(candidates, list, mask), ...beyond];
+    if (mask === 0) this.#outcomes.owned_by_promql += samples;
+    return subsetOf(candidates, list, mask);
   }
 
   /**
@@ -346,7 +528,7 @@ export class BatchReducer {
     const minute = Math.floor(timestampMs / 60_000);
     for (const route of routes) {
       if (route.role === 'gauge') continue;
-      const sums = this.#sumsFor(route.sli.id, sliSeriesLabels(route.sli, labels), minute);
+      const sums = this.#routeSums(route, labels, minute);
       sums[route.role as Exclude<Role, 'gauge'>] += increment;
     }
     this.#outcomes.counted += 1;
@@ -373,15 +555,31 @@ export class BatchReducer {
     return this.#cursors.has(key) ? this.#cursors.get(key) : this.#source.cursor(key);
   }
 
+  /** Role sums of an SLI series in a minute, for events (their labels as pushed). */
   #sumsFor(sli: string, labels: Record<string, string>, minute: number): RoleSums {
-    const key = bucketKey(sli, labels, minute);
+    return this.#entry(sli, labels, JSON.stringify(labels), minute).sums;
+  }
+
+  /** Role sums a route feeds in a minute: of the SLI series `labels` belongs to. */
+  #routeSums(route: Route, labels: Readonly<Record<string, string>>, minute: number): RoleSums {
+    const series = sliSeriesOf(route.sli, labels);
+    // A batch mostly holds one minute of a series: its last entry is checked before keys.
+    const last = this.#seriesSums.get(series);
+    if (last !== undefined && last.minute === minute) return last.sums;
+    const entry = this.#entry(series.sli, series.labels, series.labelsText, minute);
+    this.#seriesSums.set(series, entry);
+    return entry.sums;
+  }
+
+  #entry(sli: string, labels: Record<string, string>, labelsText: string, minute: number): SumsEntry {
+    const key = bucketKey(sli, labelsText, minute);
     let entry = this.#sums.get(key);
     if (!entry) {
-      const existing = this.#source.sums(sli, labels, minute);
-      entry = { sli, labels, minute, sums: existing ? { ...existing } : emptySums() };
+      const existing = this.#source.sums(sli, labels, minute, labelsText);
+      entry = new BatchSumsEntry(sli, labels, labelsText, minute, new BatchRoleSums(existing));
       this.#sums.set(key, entry);
     }
-    return entry.sums;
+    return entry;
   }
 
   /** One sample (NaN value: a stale marker); `resent`: part of a resent run (`#resentRun`). */
@@ -415,7 +613,7 @@ export class BatchReducer {
     const minute = Math.floor(timestampMs / 60_000);
     if (isGauge) {
       for (const route of routes) {
-        const sums = this.#sumsFor(route.sli.id, sliSeriesLabels(route.sli, labels), minute);
+        const sums = this.#routeSums(route, labels, minute);
         sums.gaugeCount += 1;
         sums.gaugeSum += value;
         if (value < sums.gaugeMin) sums.gaugeMin = value;
@@ -437,7 +635,7 @@ export class BatchReducer {
     if (increase === 0) return;
     for (const route of routes) {
       if (route.role === 'gauge') continue;
-      const sums = this.#sumsFor(route.sli.id, sliSeriesLabels(route.sli, labels), minute);
+      const sums = this.#routeSums(route, labels, minute);
       sums[route.role as Exclude<Role, 'gauge'>] += increase;
     }
   }
@@ -471,10 +669,71 @@ export class BatchReducer {
       const sli = this.#plan.slis.get(entry.sli);
       if (!sli) continue;
       const { good, total } = deriveCounts(sli, entry.sums);
-      buckets.push({ sli: entry.sli, labels: entry.labels, minute: entry.minute, good, total });
+      buckets.push(new BatchBucket(entry.sli, entry.labels, entry.minute, good, total));
     }
     return { cursors: this.#cursors, sums: this.#sums, buckets, outcomes: this.#outcomes };
   }
+}
+
+/** Candidates `#routes` tracks in its bit mask (a small integer); matches past these are copied. */
+const MAX_SUBSET_CANDIDATES = 30;
+/** Subsets kept per candidate list: a series matches one of a few in practice. */
+const MAX_SUBSETS = 64;
+const NO_ROUTES: readonly Route[] = [];
+
+/**
+ * What `#routes` needs of one candidate list of a plan (`IngestPlan.candidates`), read
+ * from its routes once: their `le` bounds and owners as typed arrays (routes come in a few
+ * shapes, so reading a double `le` off them boxes it anew every time), and the subsets
+ * built so far by bit mask. Every series a list is asked for matches one of a few subsets
+ * (a bucket's `le` picks its role), so each is built once, not per series and batch.
+ */
+interface CandidateList {
+  hasLe: Uint8Array;
+  le: Float64Array;
+  owned: Uint8Array;
+  subsets: Map<number, readonly Route[]>;
+}
+
+/** Weak: a replaced plan takes its lists with it. */
+const candidateLists = new WeakMap<readonly Route[], CandidateList>();
+
+function candidateListOf(candidates: readonly Route[]): CandidateList {
+  let list = candidateLists.get(candidates);
+  if (list === undefined || list.le.length !== candidates.length) {
+    const n = candidates.length;
+    list = {
+      hasLe: new Uint8Array(n),
+      le: new Float64Array(n),
+      owned: new Uint8Array(n),
+      subsets: new Map(),
+    };
+    for (let i = 0; i < n; i++) {
+      const route = candidates[i]!;
+      if (route.le !== undefined) {
+        list.hasLe[i] = 1;
+        list.le[i] = route.le;
+      }
+      if (route.ownedBy !== undefined) list.owned[i] = 1;
+    }
+    candidateLists.set(candidates, list);
+  }
+  return list;
+}
+
+/** The routes of `candidates` whose bits are set in `mask`. */
+function subsetOf(candidates: readonly Route[], list: CandidateList, mask: number): readonly Route[] {
+  if (mask === 0) return NO_ROUTES;
+  const known = list.subsets.get(mask);
+  if (known !== undefined) return known;
+  const routes = buildSubset(candidates, mask);
+  if (list.subsets.size < MAX_SUBSETS) list.subsets.set(mask, routes);
+  return routes;
+}
+
+/** Apart from `subsetOf`, whose every call would otherwise allocate the closure's context. */
+function buildSubset(candidates: readonly Route[], mask: number): Route[] {
+  return candidates.filter((_, i) => i < MAX_SUBSET_CANDIDATES && (mask & (1 << i)) !== 0);
 }
 
 /** The oldest timestamp a cursor remembers a sample at. */
@@ -504,8 +763,19 @@ function sameValue(a: number, b: number): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
-function routeMatches(route: Route, labels: Readonly<Record<string, string>>): boolean {
-  if (!route.matches(labels)) return false;
-  if (route.le === undefined) return true;
-  return parseLe(labels['le']) === route.le;
+/**
+ * `parseLe` of the `le` values met: a handful of strings that every bucket series of every
+ * request repeats, and a number parsed from a string is a fresh heap number each time.
+ */
+const leValues = new Map<string, number>();
+
+function leOf(labels: Readonly<Record<string, string>>): number {
+  const text = labels['le'];
+  if (text === undefined) return Number.NaN;
+  let value = leValues.get(text);
+  if (value === undefined) {
+    value = parseLe(text);
+    if (leValues.size < 1024) leValues.set(text, value);
+  }
+  return value;
 }

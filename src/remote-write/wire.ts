@@ -87,10 +87,16 @@ export class WireReader {
         return b;
       }
     }
-    return this.varintSlow(end);
+    // The value is formed here, not returned by `varintSlow`: a double (a timestamp) returned
+    // from an out-of-line call is boxed, one heap number per sample, while the inlined
+    // arithmetic stays unboxed when the caller only tests the sign (and reads `int64()`).
+    return this.varintSlow(end) < 0 ? -1 : this.hi * TWO_POW_32 + this.lo;
   }
 
-  /** The multi-byte (or failing) case of `varint`, kept out of line so `varint` inlines. */
+  /**
+   * The multi-byte (or failing) case of `varint`, kept out of line so `varint` inlines.
+   * Leaves the value in `lo`/`hi`; returns the new position, or -1 on failure.
+   */
   private varintSlow(end: number): number {
     const buf = this.buf;
     let pos = this.pos;
@@ -118,7 +124,7 @@ export class WireReader {
     this.pos = pos;
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
-    return this.hi * TWO_POW_32 + this.lo;
+    return pos;
   }
 
   /** The last varint as a two's-complement int64, or NaN when outside ±(2^53-1). */

@@ -57,21 +57,28 @@ export interface ApplyResult {
   buckets: number;
 }
 
+/**
+ * Where `encodeSums` writes: every batch writes the role sums it moved, and a statement
+ * binding a blob copies it, so one buffer serves them all.
+ */
+const sumsFloats = new Float64Array(11);
+const sumsBytes = new Uint8Array(sumsFloats.buffer);
+
+/** The role sums as 11 float64s: a view on `sumsFloats`, valid until the next call. */
 function encodeSums(sums: RoleSums): Uint8Array {
-  const values = new Float64Array([
-    sums.good,
-    sums.bad,
-    sums.total,
-    sums.satisfied,
-    sums.tolerated,
-    sums.gaugeCount,
-    sums.gaugeSum,
-    sums.gaugeMin,
-    sums.gaugeMax,
-    sums.gaugeLast,
-    sums.gaugeLastMs,
-  ]);
-  return new Uint8Array(values.buffer);
+  const values = sumsFloats;
+  values[0] = sums.good;
+  values[1] = sums.bad;
+  values[2] = sums.total;
+  values[3] = sums.satisfied;
+  values[4] = sums.tolerated;
+  values[5] = sums.gaugeCount;
+  values[6] = sums.gaugeSum;
+  values[7] = sums.gaugeMin;
+  values[8] = sums.gaugeMax;
+  values[9] = sums.gaugeLast;
+  values[10] = sums.gaugeLastMs;
+  return sumsBytes;
 }
 
 function decodeSums(blob: Uint8Array): RoleSums {
@@ -170,8 +177,12 @@ export class UnitState implements ReducerStateSource {
     return this.#cursors.get(key);
   }
 
-  sums(sli: string, labels: Record<string, string>, minute: number): RoleSums | undefined {
-    const labelsText = JSON.stringify(labels);
+  sums(
+    sli: string,
+    labels: Record<string, string>,
+    minute: number,
+    labelsText = JSON.stringify(labels),
+  ): RoleSums | undefined {
     const cached = this.#sums.get(minute)?.get(`${sli}\u0000${labelsText}`);
     if (cached) return cached;
     const row = this.#stmt.getSums.get(sli, labelsText, minute) as { sums: Uint8Array } | undefined;
@@ -202,21 +213,24 @@ export class UnitState implements ReducerStateSource {
     const outcomes = { ...changes.outcomes, too_old: tooOld };
     if (buckets.length === 0 && changes.cursors.size === 0) return { outcomes, buckets: 0 };
     const outbox = this.#outbox;
+    const statements = this.#stmt;
+    // `forEach`, not `for...of` with destructuring: the iterator makes an entry array per
+    // cursor, twice per batch, for every series the batch moved.
     const result = this.store.putSyncWith(buckets, () => {
       // Marked in the data's own transaction: no crash can separate a count from its mark.
       outbox?.markCounts(buckets);
-      for (const [key, cursor] of changes.cursors) {
-        if (cursor === undefined) this.#stmt.deleteCursor.run(key);
+      changes.cursors.forEach((cursor, key) => {
+        if (cursor === undefined) statements.deleteCursor.run(key);
         else
-          this.#stmt.putCursor.run(
+          statements.putCursor.run(
             key,
             cursorTimestampMs(cursor),
             cursorEnded(cursor) ? 0 : cursor[1]!,
             encodeCursorHistory(cursor),
           );
-      }
+      });
       for (const entry of sums) {
-        this.#stmt.putSums.run(entry.sli, JSON.stringify(entry.labels), entry.minute, encodeSums(entry.sums));
+        statements.putSums.run(entry.sli, entry.labelsText, entry.minute, encodeSums(entry.sums));
       }
     });
     if (!result.ok) throw new Error(result.issues.map((issue) => issue.message).join('; '));
@@ -224,22 +238,23 @@ export class UnitState implements ReducerStateSource {
     // objects already held, not swapped for the batch's: those die young, while a swap
     // would promote every batch's copies to the old generation only to drop them there
     // one batch later (tens of MB of resident garbage at 400,000 samples/s).
-    for (const [key, cursor] of changes.cursors) {
+    const cursors = this.#cursors;
+    changes.cursors.forEach((cursor, key) => {
       if (cursor === undefined) {
-        this.#cursors.delete(key);
-        continue;
+        cursors.delete(key);
+        return;
       }
-      const held = this.#cursors.get(key) as number[] | undefined;
-      if (held === undefined || held.length !== cursor.length) this.#cursors.set(key, cursor);
+      const held = cursors.get(key) as number[] | undefined;
+      if (held === undefined || held.length !== cursor.length) cursors.set(key, cursor);
       else for (let i = 0; i < cursor.length; i++) held[i] = cursor[i]!;
-    }
+    });
     for (const entry of sums) {
       let minute = this.#sums.get(entry.minute);
       if (minute === undefined) {
         minute = new Map();
         this.#sums.set(entry.minute, minute);
       }
-      const key = `${entry.sli}\u0000${JSON.stringify(entry.labels)}`;
+      const key = `${entry.sli}\u0000${entry.labelsText}`;
       const held = minute.get(key);
       if (held === undefined) minute.set(key, entry.sums);
       else Object.assign(held, entry.sums);

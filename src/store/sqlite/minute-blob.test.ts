@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeMinutes, encodeMinutes, MINUTES_PER_HOUR } from './minute-blob.ts';
+import { decodeMinutes, encodeMinutes, encodeMinutesTransient, MINUTES_PER_HOUR } from './minute-blob.ts';
 
 function hour(fill: (i: number) => [good: number, total: number]) {
   const good = new Float64Array(MINUTES_PER_HOUR);
@@ -57,4 +57,19 @@ describe('minute blobs', () => {
       /corrupt/,
     );
   });
+});
+
+test('the transient encoding has the bytes of the fresh one, for every width', () => {
+  const hours = [
+    hour(() => [0, 0]),
+    hour((i) => [i, i]),
+    hour((i) => [i * 300, i * 1000]),
+    hour((i) => [i * 0.5, i * 100_000]),
+    hour((i) => [i / 3, i]),
+    hour((i) => [2 ** 40 + i, 2 ** 41]),
+  ];
+  for (const h of hours) {
+    const fresh = encodeMinutes(h.good, h.total);
+    assert.deepEqual([...encodeMinutesTransient(h.good, h.total)], [...fresh]);
+  }
 });

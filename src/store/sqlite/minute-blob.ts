@@ -79,16 +79,35 @@ function read(view: DataView, offset: number, code: number, out: Float64Array): 
 
 /** Encodes 60 minutes of good/total (index = minute within the hour). */
 export function encodeMinutes(good: Float64Array, total: Float64Array): Uint8Array {
-  const bad = new Float64Array(MINUTES_PER_HOUR);
+  return encodeMinutesTransient(good, total).slice();
+}
+
+/** Scratch of `encodeMinutesTransient`: `bad`, and the largest blob with a view per size. */
+const scratchBad = new Float64Array(MINUTES_PER_HOUR);
+const scratchBlob = new ArrayBuffer(3 + MINUTES_PER_HOUR * 16);
+const scratchView = new DataView(scratchBlob);
+/** By the sum of the two widths (0 to 16): the blob's bytes. */
+const scratchBlobs = Array.from(
+  { length: 17 },
+  (_, widths) => new Uint8Array(scratchBlob, 0, 3 + MINUTES_PER_HOUR * widths),
+);
+
+/**
+ * `encodeMinutes` into a buffer the next call overwrites, for a writer that binds the blob
+ * to a statement at once (binding copies it): every bucket a batch writes encodes its hour,
+ * and a fresh blob, its off-heap buffer and a view on it were a tenth of the unit's
+ * allocations under load.
+ */
+export function encodeMinutesTransient(good: Float64Array, total: Float64Array): Uint8Array {
+  const bad = scratchBad;
   for (let i = 0; i < MINUTES_PER_HOUR; i++) bad[i] = total[i]! - good[i]!;
   // `bad` is exact when both arrays are integers or halves: then `good = total - bad` is too.
   const complement = analyze(total).halves && analyze(good).halves;
   const totalCode = codeFor(total);
   const second = complement ? bad : good;
   const secondCode = complement ? codeFor(bad) : codeFor(good) === 0 ? 0 : 8;
-  const size = 3 + MINUTES_PER_HOUR * (widthOf(totalCode) + widthOf(secondCode));
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
+  const bytes = scratchBlobs[widthOf(totalCode) + widthOf(secondCode)]!;
+  const view = scratchView;
   bytes[0] = complement ? FLAG_SECOND_IS_BAD : 0;
   bytes[1] = totalCode;
   bytes[2] = secondCode;

@@ -270,4 +270,49 @@ describe('SQLite count store', () => {
       second.closeSync();
     }
   });
+
+  test('a frozen labels object keys the series of each SLI it is written with, batch after batch', async () => {
+    const store = open({ path: fresh() });
+    try {
+      const labels = Object.freeze({ route: '/api' });
+      const a = { sli: 'checkout/requests', labels };
+      const b = { sli: 'checkout/latency', labels };
+      for (let batch = 0; batch < 3; batch++) {
+        const result = await store.put([
+          { ...a, minute: T0 + batch, good: 1, total: 2 },
+          { ...b, minute: T0 + batch, good: 3, total: 4 },
+        ]);
+        assert.ok(result.ok);
+      }
+      const reader = await store.reader();
+      assert.deepEqual(reader.series(a).sum(T0, T0 + 3), { good: 3, total: 6 });
+      assert.deepEqual(reader.series(b).sum(T0, T0 + 3), { good: 9, total: 12 });
+    } finally {
+      store.closeSync();
+    }
+  });
+
+  test('a batch mixing series and hours out of order applies each bucket, the last write winning', async () => {
+    const store = open({ path: fresh() });
+    try {
+      const other = { sli: 'checkout/requests', labels: { route: '/other' } };
+      const result = await store.put([
+        write(T0 + 125, 1, 1), // third hour
+        { ...other, minute: T0 + 5, good: 2, total: 2 },
+        write(T0 + 3, 4, 5), // first hour
+        write(T0 + 125, 6, 7), // the same bucket again: this one counts
+        write(T0 + 61, 8, 9), // second hour
+        { ...other, minute: T0 + 65, good: 1, total: 3 },
+      ]);
+      assert.ok(result.ok);
+      const reader = await store.reader();
+      // Sums by hand: 4/5 + 8/9 + 6/7, and 2/2 + 1/3.
+      assert.deepEqual(reader.series(key).sum(T0, T0 + 180), { good: 18, total: 21 });
+      assert.deepEqual(reader.series(key).sum(T0 + 120, T0 + 180), { good: 6, total: 7 });
+      assert.deepEqual(reader.series(other).sum(T0, T0 + 180), { good: 3, total: 5 });
+      assert.deepEqual(reader.series(key).sum(T0 + 61, T0 + 62), { good: 8, total: 9 });
+    } finally {
+      store.closeSync();
+    }
+  });
 });
