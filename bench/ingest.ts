@@ -490,7 +490,7 @@ export async function run(bench: BenchOptions): Promise<BenchResult> {
       `${formatNumber(counts.compressedBytesPerStep / samplesPerStep)} bytes per sample compressed, ` +
       `${formatNumber(counts.uncompressedBytesPerStep / samplesPerStep)} uncompressed.`,
     'Sextant runs through bin/sextant.js as installed: it re-executes `sextant unit` with its V8 flags ' +
-      '(--max-semi-space-size=4 --no-maglev, each unless --node-flags sets it) and glibc malloc settings, and keeps ' +
+      '(--max-semi-space-size=2 --no-maglev, each unless --node-flags sets it) and glibc malloc settings, and keeps ' +
       'a compile cache, warmed by one start and stop before the measured unit (every start after the first on an ' +
       'installed Sextant is like that).',
     'A 2xx means different things: Sextant after an fsync-ed SQLite commit of the SLI counts (unrelated series are ' +

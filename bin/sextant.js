@@ -11,14 +11,14 @@ import { fileURLToPath } from 'node:url';
  * - The young generation: each remote-write request leaves short-lived garbage, and V8,
  *   sizing it from the machine's memory, grows it to 64 MiB semi-spaces on a large
  *   machine: over 100 MB of resident memory that only postpones collecting that garbage.
- *   4 MiB keeps ingest throughput within the noise of larger sizes; 1-2 MiB collects so
- *   often that a batch's objects outlive two collections and fill the old generation.
+ *   Ingest allocates about 150 bytes per sample, so 2 MiB keeps throughput within the
+ *   noise of larger sizes; at 1 MiB it falls by about a tenth.
  * - No Maglev (V8's mid-tier compiler): its code and compile zones kept about 10 MB
  *   resident; Ignition, Sparkplug and TurboFan alone reach the same ingest throughput.
  * Both measured with `npm run bench -- ingest`.
  */
 const UNIT_NODE_FLAGS = [
-  { flag: '--max-semi-space-size=4', chosen: /^--(max-semi-space-size|semi-space-growth-factor)\b/ },
+  { flag: '--max-semi-space-size=2', chosen: /^--(max-semi-space-size|semi-space-growth-factor)\b/ },
   { flag: '--no-maglev', chosen: /^--(no-)?maglev$/ },
 ];
 
