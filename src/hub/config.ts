@@ -16,26 +16,14 @@ import {
   readConfigFile,
 } from '../config-layers/index.ts';
 import { MAX_PUSH_BYTES, UNIT_ID_PATTERN, type UNIT_OVERRIDE_KEYS } from '../sync/index.ts';
-import { parseBytes, parseDurationMs } from '../unit/index.ts';
+import { durationSetting, parseDurationMs, sizeSetting } from '../unit/index.ts';
 import { DEFAULT_MAX_SESSIONS_PER_TOKEN } from './auth.ts';
 
 /** A problem with the configuration: `hub.yaml:3:5`, `--listen` or `SEXTANT_HUB_LISTEN`, and what is wrong. */
 export type HubConfigIssue = ConfigIssue;
 
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => parseDurationMs(value) !== undefined, {
-      message: 'not a duration like 500ms, 15s, 1m, 2h, 35d',
-    })
-    .transform((value) => parseDurationMs(value) as number);
-const bytes = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => parseBytes(value) !== undefined, { message: 'not a size like 512KiB, 10MiB' })
-    .transform((value) => parseBytes(value) as number);
+const duration = (fallback: string) => durationSetting(fallback, '500ms, 15s, 1m, 2h, 35d');
+const bytes = sizeSetting;
 const durationText = z
   .string()
   .refine((value) => parseDurationMs(value) !== undefined, { message: 'not a duration like 30s, 1m' });

@@ -46,25 +46,34 @@ export function parseBytes(text: string): number | undefined {
 }
 
 /**
+ * A duration setting (`15s`, `2h`) with its default, parsed to milliseconds; `examples`
+ * are named in the error. The unit's and the hub's configurations share it.
+ */
+export function durationSetting(fallback: string, examples = '500ms, 15s, 1m, 2h') {
+  return z
+    .string()
+    .default(fallback)
+    .refine((value) => parseDurationMs(value) !== undefined, { message: `not a duration like ${examples}` })
+    .transform((value) => parseDurationMs(value) as number);
+}
+
+/** A size setting (`512KiB`, `10MiB`) with its default, parsed to bytes. */
+export function sizeSetting(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .refine((value) => parseBytes(value) !== undefined, { message: 'not a size like 512KiB, 10MiB' })
+    .transform((value) => parseBytes(value) as number);
+}
+
+/**
  * Builds the unit configuration schema (also the source of its documentation). Zod
  * schemas carry their own closures, about 1.5 MB for this one: it is built when a
  * configuration is read and not kept afterwards (`unitConfigSchema`).
  */
 function buildUnitConfigSchema() {
-  const duration = (fallback: string) =>
-    z
-      .string()
-      .default(fallback)
-      .refine((value) => parseDurationMs(value) !== undefined, {
-        message: 'not a duration like 500ms, 15s, 1m, 2h',
-      })
-      .transform((value) => parseDurationMs(value) as number);
-  const bytes = (fallback: string) =>
-    z
-      .string()
-      .default(fallback)
-      .refine((value) => parseBytes(value) !== undefined, { message: 'not a size like 512KiB, 10MiB' })
-      .transform((value) => parseBytes(value) as number);
+  const duration = (fallback: string) => durationSetting(fallback);
+  const bytes = sizeSetting;
   const idPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
   const scrapeTarget = z.strictObject({

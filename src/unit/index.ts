@@ -2,12 +2,14 @@
 
 export {
   CONFIG_OVERRIDES,
+  durationSetting,
   HUB_TOKEN_ENV,
   type HubConfig,
   parseBytes,
   parseDurationMs,
   resolveUnitConfig,
   type SyncConfig,
+  sizeSetting,
   type UnitConfig,
 } from './config.ts';
 export { catalogSlos, type EvaluationReport, type SloEvaluation } from './evaluator.ts';
